@@ -1,0 +1,127 @@
+// host/state/state_store.hpp — the host's durable state: watermarks, batch intents, runs.
+//
+// The run loop (host/run) is written against this interface only. The embedded default is
+// SQLite (sqlite_state_store.cpp: WAL, synchronous=FULL, versioned migrations); a PostgreSQL
+// implementation shared by many hosts comes later and must fit the same interface, so nothing
+// here assumes one process or one file.
+//
+// Effectively-once protocol (DESIGN.md §4), as the run loop uses it:
+//   auto st = store.LoadPipeline(p, s);          // watermark, next batch seq, pending intent
+//   if (st->pending) replay it; else read a new batch after st->watermark and
+//   store.RecordIntent(intent);                  // durable BEFORE any destination write
+//   ... destination write + flush (durable) ...
+//   store.CommitIntent(intent, rows, bytes);     // one transaction: watermark, intent, run
+#ifndef WEIR_HOST_STATE_STATE_STORE_HPP
+#define WEIR_HOST_STATE_STATE_STORE_HPP
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "weir/plugin.hpp"
+
+namespace weir::host {
+
+/// A batch the host has promised to write: persisted before the destination sees it, replayed
+/// with exactly the same bounds and key after a crash.
+struct Intent {
+  std::string pipeline;
+  std::string stream;
+  uint64_t batch_seq = 0;      ///< 1, 2, 3, ... per (pipeline, stream)
+  std::string from_wm;         ///< opaque source watermark bytes (exclusive)
+  std::string to_wm;           ///< opaque source watermark bytes (inclusive)
+  int32_t mode = WEIR_READ_RANGE;  ///< WEIR_READ_RANGE or WEIR_READ_WINDOW (backfill)
+  int64_t window_start_ms = 0;     ///< WINDOW only
+  int64_t window_end_ms = 0;       ///< WINDOW only
+  std::string bound_wm;            ///< WINDOW only
+  uint64_t rows = 0;           ///< rows the source returned for this batch
+  uint64_t bytes = 0;          ///< bytes of the batch
+  int64_t run_id = 0;          ///< run that recorded it
+  int64_t created_at_ms = 0;   ///< set by the store
+};
+
+/// Where a (pipeline, stream) stands.
+struct PipelineState {
+  std::string watermark;            ///< committed watermark; empty = from the beginning
+  uint64_t next_batch_seq = 1;      ///< seq for the next new intent
+  std::optional<Intent> pending;    ///< an intent recorded but not committed (crash, failure)
+  uint64_t committed_rows = 0;      ///< totals over all committed batches
+  uint64_t committed_batches = 0;
+};
+
+/// One row of run history.
+struct RunRecord {
+  int64_t id = 0;
+  std::string pipeline;
+  std::string kind;     ///< "incremental" (weir run), later "backfill", "scheduled"
+  std::string status;   ///< running | succeeded | no_data | failed | cancelled | interrupted
+  int64_t started_at_ms = 0;
+  int64_t ended_at_ms = 0;  ///< 0 while running
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  uint64_t batches = 0;
+  std::string error;     ///< last error message for failed runs; never contains secrets
+  std::string log_path;  ///< per-run log file
+  int64_t pid = 0;       ///< process that ran it
+};
+
+/// Held while one process runs a pipeline; released by the destructor (and by the OS if the
+/// process dies, so a kill -9 never leaves a pipeline locked).
+class PipelineLock {
+ public:
+  virtual ~PipelineLock() = default;
+};
+
+/// Thread-compatible: one StateStore per thread; several processes may share the same
+/// database (SQLite WAL handles readers; writers wait on busy_timeout).
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  /// Takes the per-pipeline lock without blocking. Fails with a message naming the pipeline
+  /// and the holder's pid when another process runs it.
+  virtual Result<std::unique_ptr<PipelineLock>> TryLockPipeline(const std::string& pipeline) = 0;
+
+  /// Watermark, next batch seq and pending intent (if any) of (pipeline, stream). A pipeline
+  /// never seen before has an empty watermark, next_batch_seq 1 and no pending intent.
+  virtual Result<PipelineState> LoadPipeline(const std::string& pipeline,
+                                             const std::string& stream) = 0;
+
+  /// Durably records an intent (fsync'd before return). Fails if (pipeline, stream) already
+  /// has a pending intent or if intent.batch_seq != next_batch_seq.
+  virtual Status RecordIntent(const Intent& intent) = 0;
+
+  /// In ONE transaction: sets the watermark to intent.to_wm, marks the intent committed,
+  /// advances next_batch_seq, and adds rows/bytes/1 batch to run `run_id`'s counters.
+  /// Fails if that intent is not the pending one.
+  virtual Status CommitIntent(const Intent& intent, int64_t run_id) = 0;
+
+  /// Forgets the watermark, pending intent and batch seq of (pipeline, stream) so the next run
+  /// starts from the beginning (operator's `weir pipeline reset`). Run history stays.
+  virtual Status ResetPipeline(const std::string& pipeline, const std::string& stream) = 0;
+
+  /// Run history.
+  virtual Result<int64_t> StartRun(const std::string& pipeline, const std::string& kind,
+                                   int64_t pid) = 0;
+  virtual Status SetRunLogPath(int64_t run_id, const std::string& log_path) = 0;
+  /// Sets the final status (and error, for failed runs) and the end time.
+  virtual Status FinishRun(int64_t run_id, const std::string& status,
+                           const std::string& error) = 0;
+  /// Marks runs of `pipeline` still 'running' as 'interrupted' (their process died). Call only
+  /// while holding the pipeline lock. Returns how many were marked.
+  virtual Result<int> MarkInterruptedRuns(const std::string& pipeline) = 0;
+  /// Newest first; `pipeline` empty = all pipelines.
+  virtual Result<std::vector<RunRecord>> ListRuns(const std::string& pipeline, int limit) = 0;
+  virtual Result<std::optional<RunRecord>> GetRun(int64_t run_id) = 0;
+};
+
+/// Opens (creating if needed, migrating if older) the SQLite state database at `path`; its
+/// parent directory is created. Lock files live beside it in `<path>.locks/`.
+Result<std::unique_ptr<StateStore>> OpenSqliteStateStore(const std::filesystem::path& path);
+
+}  // namespace weir::host
+
+#endif  // WEIR_HOST_STATE_STATE_STORE_HPP
