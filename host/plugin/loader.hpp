@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "weir/plugin.hpp"
+#include "weir/validate.hpp"  // ValidateDescriptor, shared with the conformance kit
 
 namespace weir::host {
 
@@ -66,12 +67,6 @@ struct LoaderOptions {
 /// the path). The library stays loaded for the life of the process.
 Result<LoadedPlugin> LoadPluginFile(const std::filesystem::path& path,
                                     const LoaderOptions& options = {});
-
-/// Checks a descriptor returned by an entry function: struct sizes, non-empty name matching
-/// [a-z0-9][a-z0-9-]*, version, kinds, vtables present exactly for the kinds, every function
-/// pointer non-NULL, streams non-empty, config_schema is a JSON object. Returns the first
-/// problem as an error (e.g. "descriptor: destination vtable has NULL 'flush'").
-Status ValidateDescriptor(const weir_plugin& descriptor);
 
 class PluginRegistry {
  public:
