@@ -1,0 +1,449 @@
+// host/pipeline/pipeline.cpp — parsing and validating pipeline definition files (simdjson DOM).
+#include "pipeline/pipeline.hpp"
+
+#include "weir/validate.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+
+namespace weir::host {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using simdjson::dom::object;
+
+/// Error context: "file: $.path: message".
+class Ctx {
+ public:
+  explicit Ctx(std::string file) : file_(std::move(file)) {}
+  Status Err(const std::string& path, const std::string& msg) const {
+    return Status::InvalidConfig(file_ + ": " + path + ": " + msg);
+  }
+
+ private:
+  std::string file_;
+};
+
+std::string TypeName(element_type t) {
+  switch (t) {
+    case element_type::ARRAY: return "an array";
+    case element_type::OBJECT: return "an object";
+    case element_type::INT64:
+    case element_type::UINT64: return "an integer";
+    case element_type::DOUBLE: return "a number";
+    case element_type::STRING: return "a string";
+    case element_type::BOOL: return "a boolean";
+    case element_type::NULL_VALUE: return "null";
+  }
+  return "a value";
+}
+
+Status ExpandEnv(const Ctx& ctx, const std::string& path, std::string_view in,
+                 const EnvLookup& env, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < in.size();) {
+    if (in.compare(i, 3, "$${") == 0) {
+      out += "${";
+      i += 3;
+    } else if (in.compare(i, 2, "${") == 0) {
+      size_t end = in.find('}', i + 2);
+      if (end == std::string_view::npos) {
+        return ctx.Err(path, "unterminated ${...} reference");
+      }
+      std::string name(in.substr(i + 2, end - i - 2));
+      bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               c == '_';
+      });
+      if (!valid) return ctx.Err(path, "invalid environment variable name '${" + name + "}'");
+      auto v = env(name);
+      if (!v) return ctx.Err(path, "environment variable " + name + " is not set");
+      out += *v;
+      i = end + 1;
+    } else {
+      out += in[i++];
+    }
+  }
+  return Status::OK();
+}
+
+/// Re-serializes `e` as compact JSON, resolving ${ENV} in strings when `env` is set.
+Status Serialize(const Ctx& ctx, const std::string& path, element e, const EnvLookup* env,
+                 std::string& out) {
+  switch (e.type()) {
+    case element_type::OBJECT: {
+      out += '{';
+      bool first = true;
+      for (auto field : object(e)) {
+        if (!first) out += ',';
+        first = false;
+        out += JsonQuote(field.key);
+        out += ':';
+        WEIR_RETURN_NOT_OK(
+            Serialize(ctx, path + "." + std::string(field.key), field.value, env, out));
+      }
+      out += '}';
+      return Status::OK();
+    }
+    case element_type::ARRAY: {
+      out += '[';
+      size_t i = 0;
+      for (element v : simdjson::dom::array(e)) {
+        if (i > 0) out += ',';
+        WEIR_RETURN_NOT_OK(Serialize(ctx, path + "[" + std::to_string(i) + "]", v, env, out));
+        ++i;
+      }
+      out += ']';
+      return Status::OK();
+    }
+    case element_type::STRING: {
+      std::string_view s = std::string_view(e);
+      if (env != nullptr) {
+        std::string expanded;
+        WEIR_RETURN_NOT_OK(ExpandEnv(ctx, path, s, *env, expanded));
+        out += JsonQuote(expanded);
+      } else {
+        out += JsonQuote(s);
+      }
+      return Status::OK();
+    }
+    case element_type::INT64: out += std::to_string(int64_t(e)); return Status::OK();
+    case element_type::UINT64: out += std::to_string(uint64_t(e)); return Status::OK();
+    case element_type::DOUBLE: {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", double(e));
+      out += buf;
+      return Status::OK();
+    }
+    case element_type::BOOL: out += bool(e) ? "true" : "false"; return Status::OK();
+    case element_type::NULL_VALUE: out += "null"; return Status::OK();
+  }
+  return ctx.Err(path, "unsupported JSON value");
+}
+
+Result<std::string> GetString(const Ctx& ctx, object obj, const std::string& path,
+                              const char* key, bool required, std::string def = "") {
+  element v;
+  if (obj[key].get(v) != simdjson::SUCCESS) {
+    if (required) return ctx.Err(path, std::string("missing required field '") + key + "'");
+    return def;
+  }
+  if (v.type() != element_type::STRING) {
+    return ctx.Err(path + "." + key, "expected a string, found " + TypeName(v.type()));
+  }
+  return std::string(std::string_view(v));
+}
+
+Result<int64_t> GetInt(const Ctx& ctx, object obj, const std::string& path, const char* key,
+                       int64_t def, int64_t min, int64_t max) {
+  element v;
+  if (obj[key].get(v) != simdjson::SUCCESS) return def;
+  int64_t n = 0;
+  if (v.type() == element_type::INT64) {
+    n = int64_t(v);
+  } else if (v.type() == element_type::UINT64) {
+    n = INT64_MAX;
+  } else {
+    return ctx.Err(path + "." + key, "expected an integer, found " + TypeName(v.type()));
+  }
+  if (n < min || n > max) {
+    return ctx.Err(path + "." + key, "must be between " + std::to_string(min) + " and " +
+                                         std::to_string(max) + ", found " + std::to_string(n));
+  }
+  return n;
+}
+
+Status CheckKeys(const Ctx& ctx, object obj, const std::string& path,
+                 const std::set<std::string>& allowed) {
+  for (auto field : obj) {
+    std::string k(field.key);
+    if (allowed.count(k) == 0) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return ctx.Err(path + "." + k, "unknown field (expected one of: " + list + ")");
+    }
+  }
+  return Status::OK();
+}
+
+/// The object at obj[key]; an empty optional when absent and not required.
+Result<std::optional<object>> GetObject(const Ctx& ctx, object obj, const std::string& path,
+                                        const char* key, bool required) {
+  element v;
+  if (obj[key].get(v) != simdjson::SUCCESS) {
+    if (required) return ctx.Err(path, std::string("missing required field '") + key + "'");
+    return std::optional<object>();
+  }
+  if (v.type() != element_type::OBJECT) {
+    return ctx.Err(path + "." + key, "expected an object, found " + TypeName(v.type()));
+  }
+  return std::optional<object>(object(v));
+}
+
+Result<PluginRef> ParsePluginRef(const Ctx& ctx, object root, const char* key,
+                                 const EnvLookup& env) {
+  const std::string path = std::string("$.") + key;
+  WEIR_ASSIGN_OR_RETURN(std::optional<object> maybe_obj, GetObject(ctx, root, "$", key, true));
+  object obj = *maybe_obj;
+  WEIR_RETURN_NOT_OK(CheckKeys(ctx, obj, path, {"plugin", "config"}));
+  PluginRef ref;
+  WEIR_ASSIGN_OR_RETURN(ref.plugin, GetString(ctx, obj, path, "plugin", true));
+  if (!IsValidPluginName(ref.plugin)) {
+    return ctx.Err(path + ".plugin", "'" + ref.plugin + "' is not a valid plugin name");
+  }
+  element config;
+  if (obj["config"].get(config) != simdjson::SUCCESS) {
+    ref.config_json = ref.config_raw = "{}";
+    return ref;
+  }
+  if (config.type() != element_type::OBJECT) {
+    return ctx.Err(path + ".config", "expected an object, found " + TypeName(config.type()));
+  }
+  WEIR_RETURN_NOT_OK(Serialize(ctx, path + ".config", config, nullptr, ref.config_raw));
+  WEIR_RETURN_NOT_OK(Serialize(ctx, path + ".config", config, &env, ref.config_json));
+  return ref;
+}
+
+bool ValidHhMm(const std::string& s) {
+  if (s.size() != 5 || s[2] != ':') return false;
+  for (int i : {0, 1, 3, 4}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  int h = (s[0] - '0') * 10 + (s[1] - '0');
+  int m = (s[3] - '0') * 10 + (s[4] - '0');
+  return h < 24 && m < 60;
+}
+
+Result<Schedule> ParseSchedule(const Ctx& ctx, object root) {
+  Schedule sched;
+  element v;
+  if (root["schedule"].get(v) != simdjson::SUCCESS || v.type() == element_type::NULL_VALUE) {
+    return sched;
+  }
+  if (v.type() != element_type::OBJECT) {
+    return ctx.Err("$.schedule", "expected an object such as {\"every\": \"1h\"} or "
+                                 "{\"daily\": \"02:00\", \"timezone\": \"Europe/Berlin\"}");
+  }
+  object obj(v);
+  WEIR_RETURN_NOT_OK(CheckKeys(ctx, obj, "$.schedule", {"every", "daily", "timezone"}));
+  WEIR_ASSIGN_OR_RETURN(std::string every, GetString(ctx, obj, "$.schedule", "every", false));
+  WEIR_ASSIGN_OR_RETURN(std::string daily, GetString(ctx, obj, "$.schedule", "daily", false));
+  WEIR_ASSIGN_OR_RETURN(sched.timezone,
+                        GetString(ctx, obj, "$.schedule", "timezone", false, "UTC"));
+  if (!every.empty() && !daily.empty()) {
+    return ctx.Err("$.schedule", "give either 'every' or 'daily', not both");
+  }
+  if (!every.empty()) {
+    int hours = 0;
+    bool ok = every.size() >= 2 && every.back() == 'h';
+    if (ok) {
+      for (size_t i = 0; i + 1 < every.size(); ++i) {
+        if (every[i] < '0' || every[i] > '9' || i > 1) ok = false;
+      }
+    }
+    if (ok) hours = std::atoi(every.c_str());
+    if (!ok || hours < 1 || hours > 23) {
+      return ctx.Err("$.schedule.every", "expected \"Nh\" with N from 1 to 23, found \"" +
+                                             every + "\"");
+    }
+    sched.kind = Schedule::Kind::kEvery;
+    sched.every_hours = hours;
+  } else if (!daily.empty()) {
+    if (!ValidHhMm(daily)) {
+      return ctx.Err("$.schedule.daily", "expected \"HH:MM\" (24-hour), found \"" + daily + "\"");
+    }
+    sched.kind = Schedule::Kind::kDaily;
+    sched.daily_at = daily;
+  } else {
+    return ctx.Err("$.schedule", "expected 'every' or 'daily'");
+  }
+  if (sched.timezone.empty() || sched.timezone.find("..") != std::string::npos) {
+    return ctx.Err("$.schedule.timezone", "expected an IANA time zone name such as \"UTC\"");
+  }
+  return sched;
+}
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+std::string Schedule::ToString() const {
+  switch (kind) {
+    case Kind::kNone: return "manual";
+    case Kind::kEvery: return "every " + std::to_string(every_hours) + "h";
+    case Kind::kDaily: return "daily at " + daily_at + " " + timezone;
+  }
+  return "manual";
+}
+
+bool IsValidPipelineName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              (i > 0 && (c == '-' || c == '_'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string JsonQuote(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLookup& env) {
+  const Ctx ctx(file.string());
+  simdjson::padded_string text;
+  if (auto err = simdjson::padded_string::load(file.string()).get(text)) {
+    return Status::InvalidConfig(file.string() + ": cannot read: " +
+                                 simdjson::error_message(err));
+  }
+  simdjson::dom::parser parser;
+  element doc;
+  if (auto err = parser.parse(text).get(doc)) {
+    return Status::InvalidConfig(file.string() + ": not valid JSON: " +
+                                 simdjson::error_message(err));
+  }
+  if (doc.type() != element_type::OBJECT) {
+    return ctx.Err("$", "expected an object, found " + TypeName(doc.type()));
+  }
+  object root(doc);
+  WEIR_RETURN_NOT_OK(CheckKeys(ctx, root, "$",
+                               {"name", "project", "stream", "source", "destination",
+                                "schedule", "batch", "retry", "description"}));
+  Pipeline p;
+  p.file = file;
+  WEIR_ASSIGN_OR_RETURN(p.name, GetString(ctx, root, "$", "name", true));
+  if (!IsValidPipelineName(p.name)) {
+    return ctx.Err("$.name", "'" + p.name +
+                                 "' is not a valid name: use lowercase letters, digits, '-' and "
+                                 "'_', starting with a letter or digit");
+  }
+  if (file.extension() == ".json" && file.stem().string() != p.name) {
+    return ctx.Err("$.name", "'" + p.name + "' must equal the file name '" +
+                                 file.stem().string() + "' (one file per pipeline)");
+  }
+  WEIR_ASSIGN_OR_RETURN(p.project, GetString(ctx, root, "$", "project", true));
+  if (p.project.empty()) return ctx.Err("$.project", "must not be empty");
+  WEIR_ASSIGN_OR_RETURN(p.stream, GetString(ctx, root, "$", "stream", false, "events"));
+  if (!IsValidPipelineName(p.stream)) {
+    return ctx.Err("$.stream", "'" + p.stream + "' is not a valid stream name");
+  }
+  WEIR_ASSIGN_OR_RETURN(p.source, ParsePluginRef(ctx, root, "source", env));
+  WEIR_ASSIGN_OR_RETURN(p.destination, ParsePluginRef(ctx, root, "destination", env));
+  WEIR_ASSIGN_OR_RETURN(p.schedule, ParseSchedule(ctx, root));
+
+  WEIR_ASSIGN_OR_RETURN(std::optional<object> batch_obj,
+                        GetObject(ctx, root, "$", "batch", false));
+  if (batch_obj) {
+    object batch = *batch_obj;
+    WEIR_RETURN_NOT_OK(CheckKeys(ctx, batch, "$.batch", {"max_records", "max_bytes"}));
+    WEIR_ASSIGN_OR_RETURN(int64_t max_records,
+                          GetInt(ctx, batch, "$.batch", "max_records",
+                                 static_cast<int64_t>(p.batch.max_records), 1, 100'000'000));
+    WEIR_ASSIGN_OR_RETURN(int64_t max_bytes,
+                          GetInt(ctx, batch, "$.batch", "max_bytes",
+                                 static_cast<int64_t>(p.batch.max_bytes), 1024, 4ll << 30));
+    p.batch.max_records = static_cast<uint64_t>(max_records);
+    p.batch.max_bytes = static_cast<uint64_t>(max_bytes);
+  }
+
+  WEIR_ASSIGN_OR_RETURN(std::optional<object> retry_obj,
+                        GetObject(ctx, root, "$", "retry", false));
+  if (!retry_obj) return p;
+  object retry = *retry_obj;
+  WEIR_RETURN_NOT_OK(CheckKeys(ctx, retry, "$.retry",
+                               {"max_attempts", "initial_backoff_ms", "max_backoff_ms"}));
+  WEIR_ASSIGN_OR_RETURN(int64_t attempts, GetInt(ctx, retry, "$.retry", "max_attempts",
+                                                 p.retry.max_attempts, 1, 100));
+  WEIR_ASSIGN_OR_RETURN(int64_t initial, GetInt(ctx, retry, "$.retry", "initial_backoff_ms",
+                                                p.retry.initial_backoff_ms, 0, 3'600'000));
+  WEIR_ASSIGN_OR_RETURN(int64_t cap, GetInt(ctx, retry, "$.retry", "max_backoff_ms",
+                                            p.retry.max_backoff_ms, 0, 3'600'000));
+  if (cap < initial) {
+    return ctx.Err("$.retry.max_backoff_ms", "must be at least initial_backoff_ms");
+  }
+  p.retry.max_attempts = static_cast<int>(attempts);
+  p.retry.initial_backoff_ms = static_cast<int>(initial);
+  p.retry.max_backoff_ms = static_cast<int>(cap);
+  return p;
+}
+
+Result<PipelineScan> LoadPipelineDir(const std::filesystem::path& dir, const EnvLookup& env) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::InvalidConfig("pipelines directory " + dir.string() +
+                                 " does not exist (set --pipelines-dir or WEIR_PIPELINES_DIR)");
+  }
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  PipelineScan scan;
+  for (const auto& f : files) {
+    auto p = LoadPipelineFile(f, env);
+    if (p.ok()) {
+      scan.pipelines.push_back(std::move(p).value());
+    } else {
+      scan.errors.push_back(p.status().message());
+    }
+  }
+  return scan;
+}
+
+Result<Pipeline> FindPipeline(const std::filesystem::path& dir, const std::string& name_or_file,
+                              const EnvLookup& env) {
+  std::filesystem::path file;
+  if (name_or_file.find('/') != std::string::npos ||
+      std::filesystem::path(name_or_file).extension() == ".json") {
+    file = name_or_file;
+  } else {
+    if (!IsValidPipelineName(name_or_file)) {
+      return Status::InvalidConfig("'" + name_or_file + "' is not a valid pipeline name");
+    }
+    file = dir / (name_or_file + ".json");
+  }
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    return Status::InvalidConfig("no pipeline '" + name_or_file + "': " + file.string() +
+                                 " does not exist (pipelines directory: " + dir.string() + ")");
+  }
+  return LoadPipelineFile(file, env);
+}
+
+}  // namespace weir::host

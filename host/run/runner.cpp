@@ -1,0 +1,571 @@
+// host/run/runner.cpp — the run loop, the host-services table and plugin instance handles.
+#include "run/runner.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace weir::host {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// What the host-services table points at: one per plugin instance, outlives it.
+class HostContext {
+ public:
+  HostContext(std::shared_ptr<spdlog::logger> logger, std::string plugin,
+              const std::atomic<bool>* cancel, std::map<std::string, double>* metrics,
+              std::mutex* metrics_mu)
+      : logger_(std::move(logger)),
+        plugin_(std::move(plugin)),
+        cancel_(cancel),
+        metrics_(metrics),
+        metrics_mu_(metrics_mu) {
+    services_.struct_size = sizeof(services_);
+    services_.host_data = this;
+    services_.log = &Log;
+    services_.metric = &Metric;
+    services_.is_cancelled = &IsCancelled;
+    services_.get_secret = &GetSecret;
+  }
+  const weir_host_services* services() const { return &services_; }
+  bool cancelled() const { return cancel_ != nullptr && cancel_->load(); }
+
+ private:
+  static void Log(void* data, int32_t level, const char* message, size_t len) noexcept {
+    try {
+      auto* self = static_cast<HostContext*>(data);
+      std::string_view m(message == nullptr ? "" : message, message == nullptr ? 0 : len);
+      while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.remove_suffix(1);
+      spdlog::level::level_enum lvl = spdlog::level::info;
+      switch (level) {
+        case WEIR_LOG_TRACE: lvl = spdlog::level::trace; break;
+        case WEIR_LOG_DEBUG: lvl = spdlog::level::debug; break;
+        case WEIR_LOG_INFO: lvl = spdlog::level::info; break;
+        case WEIR_LOG_WARN: lvl = spdlog::level::warn; break;
+        default: lvl = spdlog::level::err; break;
+      }
+      self->logger_->log(lvl, "[{}] {}", self->plugin_, m);
+    } catch (...) {  // logging must never throw into a plugin
+    }
+  }
+  static void Metric(void* data, const char* name, int32_t kind, double value) noexcept {
+    try {
+      auto* self = static_cast<HostContext*>(data);
+      if (name == nullptr) return;
+      std::lock_guard<std::mutex> lock(*self->metrics_mu_);
+      double& slot = (*self->metrics_)[name];
+      slot = kind == WEIR_METRIC_GAUGE ? value : slot + value;
+    } catch (...) {
+    }
+  }
+  static int32_t IsCancelled(void* data) noexcept {
+    return static_cast<HostContext*>(data)->cancelled() ? 1 : 0;
+  }
+  static weir_status GetSecret(void* data, const char* name, const char** out_value,
+                               size_t* out_len) noexcept {
+    try {
+      auto* self = static_cast<HostContext*>(data);
+      if (name == nullptr || out_value == nullptr || out_len == nullptr) return WEIR_ERROR;
+      std::lock_guard<std::mutex> lock(self->secrets_mu_);
+      auto it = self->secrets_.find(name);
+      if (it == self->secrets_.end()) {
+        const char* v = std::getenv(name);
+        if (v == nullptr) return WEIR_ERROR;
+        it = self->secrets_.emplace(name, v).first;  // map nodes are stable: pointer stays valid
+      }
+      *out_value = it->second.data();
+      *out_len = it->second.size();
+      return WEIR_OK;
+    } catch (...) {
+      return WEIR_ERROR;
+    }
+  }
+
+  std::shared_ptr<spdlog::logger> logger_;
+  std::string plugin_;
+  const std::atomic<bool>* cancel_;
+  std::map<std::string, double>* metrics_;
+  std::mutex* metrics_mu_;
+  std::mutex secrets_mu_;
+  std::map<std::string, std::string> secrets_;
+  weir_host_services services_{};
+};
+
+/// An open source or destination instance; closes it on destruction.
+template <typename Vtable>
+class InstanceHandle {
+ public:
+  InstanceHandle() = default;
+  InstanceHandle(const InstanceHandle&) = delete;
+  InstanceHandle& operator=(const InstanceHandle&) = delete;
+  ~InstanceHandle() {
+    if (instance_ != nullptr) vt_->close(instance_);
+  }
+  Status Open(const Vtable* vt, const std::string& config, std::unique_ptr<HostContext> ctx) {
+    vt_ = vt;
+    ctx_ = std::move(ctx);
+    weir_error err{};
+    weir_status st = vt_->open(config.data(), config.size(), ctx_->services(), &instance_, &err);
+    if (st != WEIR_OK) {
+      instance_ = nullptr;
+      return Status::FromError(st, &err);
+    }
+    if (instance_ == nullptr) return Status::Error("open returned OK but no instance");
+    return Status::OK();
+  }
+  Status Check() {
+    weir_error err{};
+    weir_status st = vt_->check(instance_, &err);
+    return st == WEIR_OK ? Status::OK() : Status::FromError(st, &err);
+  }
+  weir_instance* get() const { return instance_; }
+  const Vtable* vt() const { return vt_; }
+
+ private:
+  const Vtable* vt_ = nullptr;
+  weir_instance* instance_ = nullptr;
+  std::unique_ptr<HostContext> ctx_;  // must outlive the instance: declared after, destroyed
+                                      // after ~InstanceHandle body closed the instance
+};
+
+using SourceHandle = InstanceHandle<weir_source_vtable>;
+using DestinationHandle = InstanceHandle<weir_destination_vtable>;
+
+/// An owned batch; released on destruction.
+struct OwnedBatch {
+  weir_batch b{};
+  OwnedBatch() = default;
+  OwnedBatch(const OwnedBatch&) = delete;
+  OwnedBatch& operator=(const OwnedBatch&) = delete;
+  ~OwnedBatch() { weir_batch_release(&b); }
+  void Reset() {
+    weir_batch_release(&b);
+    b = weir_batch{};
+  }
+};
+
+weir_bytes Bytes(const std::string& s) {
+  return weir_bytes{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+std::string HumanBytes(double b) {
+  char buf[32];
+  if (b >= 1e9) {
+    std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
+  } else if (b >= 1e6) {
+    std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
+  } else if (b >= 1e3) {
+    std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f B", b);
+  }
+  return buf;
+}
+
+std::string HexPreview(const std::string& wm) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < wm.size() && i < 32; ++i) {
+    unsigned char c = static_cast<unsigned char>(wm[i]);
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  if (wm.size() > 32) out += "...";
+  return out.empty() ? "(start)" : out;
+}
+
+class Runner {
+ public:
+  Runner(const Pipeline& p, const PluginRegistry& reg, StateStore& store, const RunOptions& opt)
+      : p_(p), reg_(reg), store_(store), opt_(opt), rng_(std::random_device{}()) {}
+
+  RunOutcome Run();
+
+ private:
+  Status Setup();
+  Status Loop();
+  Status ProcessBatch(Intent intent, bool replay);
+  Status ReadBatch(const weir_read_request& req, OwnedBatch& out);
+  template <typename Fn>
+  Status WithRetry(const char* what, Fn&& fn);
+  bool Cancelled() const { return opt_.cancel != nullptr && opt_.cancel->load(); }
+  void Progress(bool final);
+
+  const Pipeline& p_;
+  const PluginRegistry& reg_;
+  StateStore& store_;
+  const RunOptions& opt_;
+  std::mt19937_64 rng_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::map<std::string, double> metrics_;
+  std::mutex metrics_mu_;
+  SourceHandle source_;
+  DestinationHandle dest_;
+  RunOutcome out_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_progress_{};
+};
+
+template <typename Fn>
+Status Runner::WithRetry(const char* what, Fn&& fn) {
+  for (int attempt = 1;; ++attempt) {
+    Status s = fn();
+    if (s.ok() || !s.retryable() || attempt >= p_.retry.max_attempts || Cancelled()) {
+      if (!s.ok() && s.retryable() && attempt >= p_.retry.max_attempts) {
+        return Status::Error(std::string(what) + " failed after " + std::to_string(attempt) +
+                             " attempts: " + s.message());
+      }
+      return s;
+    }
+    // Exponential backoff with full jitter: spreads retries of many hosts hitting the same
+    // throttled service instead of synchronizing them.
+    int64_t ceiling = std::min<int64_t>(
+        p_.retry.max_backoff_ms,
+        static_cast<int64_t>(p_.retry.initial_backoff_ms) << std::min(attempt - 1, 20));
+    int64_t wait =
+        ceiling <= 0 ? 0 : std::uniform_int_distribution<int64_t>(0, ceiling)(rng_);
+    {
+      std::lock_guard<std::mutex> lock(metrics_mu_);
+      metrics_["host.retries"] += 1;
+    }
+    log_->warn("{} failed (attempt {}/{}), retrying in {} ms: {}", what, attempt,
+               p_.retry.max_attempts, wait, s.ToString());
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
+    while (std::chrono::steady_clock::now() < until && !Cancelled()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (Cancelled()) return Status::Cancelled(std::string(what) + " cancelled during backoff");
+  }
+}
+
+void Runner::Progress(bool final) {
+  if (!opt_.progress) return;
+  auto now = std::chrono::steady_clock::now();
+  if (!final && now - last_progress_ < std::chrono::milliseconds(200)) return;
+  last_progress_ = now;
+  double secs = std::chrono::duration<double>(now - started_).count();
+  double rate = secs > 0 ? static_cast<double>(out_.rows) / secs : 0;
+  std::fprintf(stderr, "\r\033[K%s: %" PRIu64 " rows  %s  %.0f rows/s  %s/s  %" PRIu64
+                       " batches%s",
+               p_.name.c_str(), out_.rows, HumanBytes(static_cast<double>(out_.bytes)).c_str(),
+               rate, HumanBytes(secs > 0 ? static_cast<double>(out_.bytes) / secs : 0).c_str(),
+               out_.batches, final ? "\n" : "");
+  std::fflush(stderr);
+}
+
+Status Runner::Setup() {
+  const LoadedPlugin* src = nullptr;
+  const LoadedPlugin* dst = nullptr;
+  WEIR_RETURN_NOT_OK(ResolvePlugins(p_, reg_, &src, &dst));
+  Status s = source_.Open(src->source, p_.source.config_json,
+                          std::make_unique<HostContext>(log_, src->name, opt_.cancel, &metrics_,
+                                                        &metrics_mu_));
+  if (!s.ok()) return s.WithContext("opening source '" + src->name + "'");
+  s = dest_.Open(dst->destination, p_.destination.config_json,
+                 std::make_unique<HostContext>(log_, dst->name, opt_.cancel, &metrics_,
+                                               &metrics_mu_));
+  if (!s.ok()) return s.WithContext("opening destination '" + dst->name + "'");
+  return Status::OK();
+}
+
+Status Runner::ReadBatch(const weir_read_request& req, OwnedBatch& out) {
+  return WithRetry("source read", [&]() -> Status {
+    out.Reset();
+    weir_error err{};
+    weir_status st = source_.vt()->read(source_.get(), &req, &out.b, &err);
+    if (st != WEIR_OK) {
+      out.Reset();
+      return Status::FromError(st, &err);
+    }
+    if (out.b.count > 0 && out.b.format != WEIR_FORMAT_NDJSON) {
+      return Status::Error("source returned a batch in unknown format " +
+                           std::to_string(out.b.format));
+    }
+    if (out.b.count > 0 && out.b.high_watermark.size == 0) {
+      return Status::Error("source returned records without a high watermark");
+    }
+    return Status::OK();
+  });
+}
+
+Status Runner::ProcessBatch(Intent intent, bool replay) {
+  weir_read_request req{};
+  req.struct_size = sizeof(req);
+  req.mode = intent.mode;
+  req.stream = p_.stream.c_str();
+  req.from_wm = Bytes(intent.from_wm);
+  req.max_records = p_.batch.max_records;
+  req.max_bytes = p_.batch.max_bytes;
+  req.window_start_ms = intent.window_start_ms;
+  req.window_end_ms = intent.window_end_ms;
+  req.bound_wm = Bytes(intent.bound_wm);
+  if (replay) req.to_wm = Bytes(intent.to_wm);
+
+  OwnedBatch batch;
+  WEIR_RETURN_NOT_OK(ReadBatch(req, batch));
+  std::string hwm(reinterpret_cast<const char*>(batch.b.high_watermark.data),
+                  batch.b.high_watermark.size);
+  if (replay) {
+    // The destination's idempotency rests on the replay carrying exactly the same records.
+    if (batch.b.count != intent.rows || hwm != intent.to_wm) {
+      return Status::Error(
+          "source returned " + std::to_string(batch.b.count) + " records ending at watermark " +
+          HexPreview(hwm) + " when replaying batch " + std::to_string(intent.batch_seq) +
+          ", which had " + std::to_string(intent.rows) + " records ending at " +
+          HexPreview(intent.to_wm) +
+          "; the source data changed (retention?) — refusing to write a different batch under "
+          "the same key");
+    }
+  } else {
+    if (batch.b.count == 0) return Status::OK();
+    intent.to_wm = hwm;
+    intent.rows = batch.b.count;
+    intent.bytes = batch.b.size;
+    WEIR_RETURN_NOT_OK(store_.RecordIntent(intent).WithContext("recording batch intent"));
+  }
+  const std::string key = IdempotencyKey(p_.name, p_.stream, intent.batch_seq);
+  weir_write_request w{};
+  w.struct_size = sizeof(w);
+  w.pipeline = p_.name.c_str();
+  w.project = p_.project.c_str();
+  w.stream = p_.stream.c_str();
+  w.batch_seq = intent.batch_seq;
+  w.idempotency_key = key.c_str();
+  w.batch = &batch.b;
+  log_->debug("batch {}: {} records, {} bytes, watermark {} -> {}{}", intent.batch_seq,
+              intent.rows, intent.bytes, HexPreview(intent.from_wm), HexPreview(intent.to_wm),
+              replay ? " (replay)" : "");
+  WEIR_RETURN_NOT_OK(WithRetry("destination write", [&]() -> Status {
+    weir_error err{};
+    weir_status st = dest_.vt()->write(dest_.get(), &w, &err);
+    return st == WEIR_OK ? Status::OK() : Status::FromError(st, &err);
+  }));
+  WEIR_RETURN_NOT_OK(WithRetry("destination flush", [&]() -> Status {
+    weir_error err{};
+    weir_status st = dest_.vt()->flush(dest_.get(), &err);
+    return st == WEIR_OK ? Status::OK() : Status::FromError(st, &err);
+  }));
+  WEIR_RETURN_NOT_OK(
+      store_.CommitIntent(intent, out_.run_id).WithContext("committing batch watermark"));
+  out_.rows += intent.rows;
+  out_.bytes += intent.bytes;
+  out_.batches += 1;
+  if (replay) out_.replayed += 1;
+  Progress(false);
+  return Status::OK();
+}
+
+Status Runner::Loop() {
+  while (true) {
+    if (Cancelled()) return Status::Cancelled("run cancelled");
+    WEIR_ASSIGN_OR_RETURN(PipelineState st, store_.LoadPipeline(p_.name, p_.stream));
+    if (st.pending) {
+      log_->warn("replaying batch {} left pending by an interrupted run (same key, same records)",
+                 st.pending->batch_seq);
+      WEIR_RETURN_NOT_OK(ProcessBatch(*st.pending, /*replay=*/true));
+      continue;
+    }
+    Intent intent;
+    intent.pipeline = p_.name;
+    intent.stream = p_.stream;
+    intent.batch_seq = st.next_batch_seq;
+    intent.from_wm = st.watermark;
+    intent.mode = WEIR_READ_RANGE;
+    intent.run_id = out_.run_id;
+    uint64_t before = out_.batches;
+    WEIR_RETURN_NOT_OK(ProcessBatch(std::move(intent), /*replay=*/false));
+    if (out_.batches == before) return Status::OK();  // caught up
+  }
+}
+
+RunOutcome Runner::Run() {
+  auto lock = store_.TryLockPipeline(p_.name);
+  if (!lock.ok()) {
+    out_.status = "failed";
+    out_.error = lock.status();
+    out_.exit_code = kExitBusy;
+    return out_;
+  }
+  auto interrupted = store_.MarkInterruptedRuns(p_.name);
+  auto run_id = store_.StartRun(p_.name, opt_.kind, static_cast<int64_t>(::getpid()));
+  if (!run_id.ok() || !interrupted.ok()) {
+    out_.status = "failed";
+    out_.error = run_id.ok() ? interrupted.status() : run_id.status();
+    out_.exit_code = kExitState;
+    return out_;
+  }
+  out_.run_id = *run_id;
+
+  // Per-run log file, plus stderr for the operator.
+  std::error_code ec;
+  std::filesystem::create_directories(opt_.logs_dir, ec);
+  out_.log_path = opt_.logs_dir / ("run-" + std::to_string(out_.run_id) + ".log");
+  std::vector<spdlog::sink_ptr> sinks;
+  try {
+    auto file_sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(out_.log_path.string());
+    file_sink->set_level(spdlog::level::debug);
+    sinks.push_back(file_sink);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weir: cannot open run log %s: %s\n", out_.log_path.string().c_str(),
+                 e.what());
+  }
+  if (opt_.echo_logs) {
+    auto err_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    err_sink->set_level(opt_.progress ? spdlog::level::warn : spdlog::level::info);
+    sinks.push_back(err_sink);
+  }
+  log_ = std::make_shared<spdlog::logger>(p_.name + "#" + std::to_string(out_.run_id),
+                                          sinks.begin(), sinks.end());
+  log_->set_level(spdlog::level::debug);
+  log_->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l [%n] %v", spdlog::pattern_time_type::utc);
+  log_->flush_on(spdlog::level::debug);
+  (void)store_.SetRunLogPath(out_.run_id, out_.log_path.string());
+  if (*interrupted > 0) {
+    log_->warn("{} earlier run(s) of this pipeline ended without finishing; marked interrupted",
+               *interrupted);
+  }
+  log_->info("run {} of pipeline '{}' ({} {} -> {}, stream {}) started", out_.run_id, p_.name,
+             opt_.kind, p_.source.plugin, p_.destination.plugin, p_.stream);
+
+  Status s = Setup();
+  if (s.ok()) s = Loop();
+  Progress(true);
+  {
+    std::lock_guard<std::mutex> guard(metrics_mu_);
+    out_.metrics = metrics_;
+  }
+  std::string metrics_line;
+  for (const auto& [name, value] : out_.metrics) {
+    metrics_line += " " + name + "=" + std::to_string(static_cast<int64_t>(value));
+  }
+  if (s.ok()) {
+    out_.status = out_.batches == 0 ? "no_data" : "succeeded";
+    out_.exit_code = kExitOk;
+  } else if (s.code() == WEIR_CANCELLED) {
+    out_.status = "cancelled";
+    out_.exit_code = kExitCancelled;
+  } else {
+    out_.status = "failed";
+    out_.exit_code = s.code() == WEIR_INVALID_CONFIG ? kExitUsage : kExitRunFailed;
+  }
+  out_.error = s;
+  if (s.ok()) {
+    log_->info("run {} {}: {} rows, {} bytes, {} batches{}{}", out_.run_id, out_.status,
+               out_.rows, out_.bytes, out_.batches,
+               out_.replayed > 0 ? " (" + std::to_string(out_.replayed) + " replayed)" : "",
+               metrics_line.empty() ? "" : "; metrics:" + metrics_line);
+  } else {
+    log_->error("run {} {}: {} (after {} rows in {} batches){}", out_.run_id, out_.status,
+                s.ToString(), out_.rows, out_.batches,
+                metrics_line.empty() ? "" : "; metrics:" + metrics_line);
+  }
+  Status fin = store_.FinishRun(out_.run_id, out_.status, s.ok() ? "" : s.ToString());
+  if (!fin.ok()) {
+    log_->error("cannot record the end of run {}: {}", out_.run_id, fin.ToString());
+    if (out_.exit_code == kExitOk) out_.exit_code = kExitState;
+  }
+  log_->flush();
+  return out_;
+}
+
+}  // namespace
+
+std::string IdempotencyKey(const std::string& pipeline, const std::string& stream,
+                           uint64_t seq) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%012" PRIu64, seq);
+  return pipeline + "." + stream + "." + buf;
+}
+
+Status ResolvePlugins(const Pipeline& p, const PluginRegistry& reg,
+                      const LoadedPlugin** out_source, const LoadedPlugin** out_destination) {
+  auto resolve = [&](const PluginRef& ref, bool want_source,
+                     const LoadedPlugin** out) -> Status {
+    const char* side = want_source ? "source" : "destination";
+    const LoadedPlugin* lp = reg.Find(ref.plugin);
+    if (lp == nullptr) {
+      std::string msg = p.file.string() + ": $." + side + ".plugin: no plugin named '" +
+                        ref.plugin + "' is loaded";
+      for (const auto& r : reg.refusals()) {
+        if (r.path.filename().string().find(ref.plugin) != std::string::npos) {
+          msg += " (" + r.ToString() + ")";
+        }
+      }
+      return Status::NotImplemented(msg + "; see `weir plugins list`");
+    }
+    if (want_source ? !lp->is_source() : !lp->is_destination()) {
+      return Status::NotImplemented(p.file.string() + ": $." + side + ".plugin: plugin '" +
+                                    ref.plugin + "' is a " + lp->KindsString() + ", not a " +
+                                    side);
+    }
+    if (!lp->supports_stream(p.stream)) {
+      std::string list;
+      for (const auto& s : lp->streams) list += (list.empty() ? "" : ", ") + s;
+      return Status::NotImplemented(p.file.string() + ": $.stream: plugin '" + ref.plugin +
+                                    "' does not support stream '" + p.stream +
+                                    "' (it supports: " + list + ")");
+    }
+    *out = lp;
+    return Status::OK();
+  };
+  WEIR_RETURN_NOT_OK(resolve(p.source, true, out_source));
+  return resolve(p.destination, false, out_destination);
+}
+
+Status CheckPipelinePlugins(const Pipeline& p, const PluginRegistry& reg) {
+  const LoadedPlugin* src = nullptr;
+  const LoadedPlugin* dst = nullptr;
+  WEIR_RETURN_NOT_OK(ResolvePlugins(p, reg, &src, &dst));
+  auto logger = std::make_shared<spdlog::logger>("check");  // no sinks: plugin logs dropped
+  std::map<std::string, double> metrics;
+  std::mutex mu;
+  std::atomic<bool> never{false};
+  {
+    SourceHandle h;
+    Status s = h.Open(src->source, p.source.config_json,
+                      std::make_unique<HostContext>(logger, src->name, &never, &metrics, &mu));
+    if (s.ok()) s = h.Check();
+    if (!s.ok()) {
+      return Status(s).WithContext(p.file.string() + ": source '" + src->name + "' config");
+    }
+  }
+  DestinationHandle h;
+  Status s = h.Open(dst->destination, p.destination.config_json,
+                    std::make_unique<HostContext>(logger, dst->name, &never, &metrics, &mu));
+  if (s.ok()) s = h.Check();
+  if (!s.ok()) {
+    return Status(s).WithContext(p.file.string() + ": destination '" + dst->name + "' config");
+  }
+  return Status::OK();
+}
+
+RunOutcome RunPipeline(const Pipeline& pipeline, const PluginRegistry& registry,
+                       StateStore& store, const RunOptions& options) {
+  try {
+    Runner runner(pipeline, registry, store, options);
+    return runner.Run();
+  } catch (const std::exception& e) {
+    RunOutcome out;
+    out.status = "failed";
+    out.error = Status::Error(std::string("internal error: ") + e.what());
+    out.exit_code = kExitRunFailed;
+    return out;
+  }
+}
+
+}  // namespace weir::host

@@ -1,0 +1,355 @@
+// tests/run/run_test.cpp — end-to-end tests of `weir run` as a real process: the run loop,
+// retries, failures, locking, the CLI's errors, and exactly-once delivery across kill -9.
+//
+// Each test gets its own temp dir with a source NDJSON file, a pipelines dir and a data dir,
+// and drives the real `weir` binary with the file-source / file-destination test plugins.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const fs::path& p, const std::string& s) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << s;
+}
+
+struct Proc {
+  pid_t pid = -1;
+  fs::path out, err;
+};
+
+struct Result {
+  int code = -1;  // exit code, or 128+signal
+  std::string out, err;
+};
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/weir-run-test-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    fs::create_directories(dir_ / "pipelines");
+    fs::create_directories(dir_ / "out");
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  /// Writes `n` events starting at index `first` to the source file (appending).
+  void AppendEvents(int first, int n) {
+    std::ofstream out(dir_ / "source.ndjson", std::ios::app);
+    for (int i = first; i < first + n; ++i) {
+      out << R"({"event":"page_view","time":)" << (1700000000000LL + i * 1000LL)
+          << R"(,"distinct_id":"user-)" << (i % 97) << R"(","insert_id":"ev-)" << i
+          << R"(","properties":{"i":)" << i << R"(,"path":"/p/)" << i << "\"}}\n";
+    }
+  }
+
+  void WritePipeline(const std::string& name, const std::string& dest_extra,
+                     int max_records = 100, const std::string& retry = "") {
+    std::string json = R"({"name":")" + name + R"(","project":"demo","stream":"events",
+      "source":{"plugin":"file-source","config":{"path":")" +
+                       (dir_ / "source.ndjson").string() + R"("}},
+      "destination":{"plugin":"file-destination","config":{"dir":")" +
+                       (dir_ / "out").string() + "\"" + dest_extra + R"(}},
+      "batch":{"max_records":)" + std::to_string(max_records) + "}" +
+                       (retry.empty() ? "" : ",\"retry\":" + retry) + "}";
+    WriteFile(dir_ / "pipelines" / (name + ".json"), json);
+  }
+
+  std::vector<std::string> Args(std::vector<std::string> rest) const {
+    std::vector<std::string> a = {WEIR_BINARY, "--data-dir", (dir_ / "data").string(),
+                                  "--plugins-dir", WEIR_PLUGINS_DIR, "--pipelines-dir",
+                                  (dir_ / "pipelines").string()};
+    a.insert(a.end(), rest.begin(), rest.end());
+    return a;
+  }
+
+  Proc Start(std::vector<std::string> args) {
+    static int counter = 0;
+    Proc p;
+    p.out = dir_ / ("stdout-" + std::to_string(counter));
+    p.err = dir_ / ("stderr-" + std::to_string(counter++));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, p.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    std::vector<char*> argv;
+    for (auto& s : args) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&p.pid, argv[0], &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    EXPECT_EQ(rc, 0) << "cannot start " << args[0];
+    return p;
+  }
+
+  static Result Wait(const Proc& p) {
+    int status = 0;
+    waitpid(p.pid, &status, 0);
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = ReadFile(p.out);
+    r.err = ReadFile(p.err);
+    return r;
+  }
+
+  Result Weir(std::vector<std::string> rest) { return Wait(Start(Args(std::move(rest)))); }
+
+  /// Every line of every destination file, keyed by insert_id → how many times seen.
+  std::map<std::string, int> Delivered() const {
+    std::map<std::string, int> seen;
+    if (!fs::exists(dir_ / "out" / "events")) return seen;
+    for (const auto& f : fs::directory_iterator(dir_ / "out" / "events")) {
+      if (f.path().extension() != ".ndjson") continue;  // temp files of a killed write
+      std::istringstream in(ReadFile(f.path()));
+      std::string line;
+      while (std::getline(in, line)) {
+        auto a = line.find("\"insert_id\":\"");
+        EXPECT_NE(a, std::string::npos) << line;
+        if (a == std::string::npos) continue;
+        a += 13;
+        seen[line.substr(a, line.find('"', a) - a)]++;
+      }
+    }
+    return seen;
+  }
+
+  void ExpectExactlyOnce(int n) const {
+    auto seen = Delivered();
+    EXPECT_EQ(seen.size(), static_cast<size_t>(n));
+    int dupes = 0;
+    for (const auto& [id, count] : seen) dupes += count > 1 ? 1 : 0;
+    EXPECT_EQ(dupes, 0) << "records delivered more than once";
+    for (int i = 0; i < n; ++i) {
+      ASSERT_EQ(seen.count("ev-" + std::to_string(i)), 1u) << "missing ev-" << i;
+    }
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RunTest, ExportsEverythingOnceThenReportsNoData) {
+  AppendEvents(0, 1000);
+  WritePipeline("demo", "", 100);
+  Result r = Weir({"run", "demo"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("succeeded: 1000 rows"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("10 batches"), std::string::npos) << r.out;
+  ExpectExactlyOnce(1000);
+  // The source lines arrive byte-exact.
+  std::string src = ReadFile(dir_ / "source.ndjson");
+  std::string first = src.substr(0, src.find('\n') + 1);
+  EXPECT_EQ(ReadFile(dir_ / "out" / "events" / "demo.events.000000000001.ndjson").substr(
+                0, first.size()),
+            first);
+
+  Result again = Weir({"run", "demo"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.out.find("no_data: 0 rows"), std::string::npos) << again.out;
+
+  Result runs = Weir({"runs", "demo", "--json"});
+  ASSERT_EQ(runs.code, 0) << runs.err;
+  EXPECT_NE(runs.out.find("\"status\":\"no_data\""), std::string::npos) << runs.out;
+  EXPECT_NE(runs.out.find("\"status\":\"succeeded\",\"started_at_ms\""), std::string::npos)
+      << runs.out;
+  EXPECT_NE(runs.out.find("\"rows\":1000"), std::string::npos) << runs.out;
+}
+
+TEST_F(RunTest, IncrementalRunExportsOnlyNewRecords) {
+  AppendEvents(0, 250);
+  WritePipeline("inc", "", 100);
+  ASSERT_EQ(Weir({"run", "inc"}).code, 0);
+  AppendEvents(250, 130);
+  Result r = Weir({"run", "inc"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("succeeded: 130 rows"), std::string::npos) << r.out;
+  ExpectExactlyOnce(380);
+}
+
+TEST_F(RunTest, RetryableErrorsAreRetriedAndCounted) {
+  AppendEvents(0, 50);
+  WritePipeline("retry", R"(,"fail_first_writes":2,"fail_retryable":true)", 100,
+                R"({"max_attempts":5,"initial_backoff_ms":1,"max_backoff_ms":5})");
+  Result r = Weir({"run", "retry"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  ExpectExactlyOnce(50);
+  Result logs = Weir({"logs", "1"});
+  ASSERT_EQ(logs.code, 0) << logs.err;
+  EXPECT_NE(logs.out.find("retrying"), std::string::npos) << logs.out;
+  EXPECT_NE(logs.out.find("host.retries=2"), std::string::npos) << logs.out;
+}
+
+TEST_F(RunTest, RetriesStopAtTheCap) {
+  AppendEvents(0, 10);
+  WritePipeline("cap", R"(,"fail_first_writes":100,"fail_retryable":true)", 100,
+                R"({"max_attempts":3,"initial_backoff_ms":1,"max_backoff_ms":2})");
+  Result r = Weir({"run", "cap"});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("failed after 3 attempts"), std::string::npos) << r.err;
+  EXPECT_TRUE(Delivered().empty());
+}
+
+TEST_F(RunTest, FatalErrorFailsTheRunAndTheNextRunReplaysTheSameBatch) {
+  AppendEvents(0, 120);
+  WritePipeline("fatal", R"(,"fail_first_writes":1,"fail_retryable":false)", 50);
+  Result r = Weir({"run", "fatal"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("injected failure"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("weir logs 1"), std::string::npos) << r.err;
+  Result show = Weir({"pipeline", "show", "fatal"});
+  EXPECT_NE(show.out.find("one batch pending"), std::string::npos) << show.out;
+
+  WritePipeline("fatal", "", 50);
+  Result again = Weir({"run", "fatal"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_NE(again.err.find("replaying batch 1"), std::string::npos) << again.err;
+  ExpectExactlyOnce(120);
+  Result runs = Weir({"runs", "fatal", "--json"});
+  EXPECT_NE(runs.out.find("\"status\":\"failed\""), std::string::npos) << runs.out;
+}
+
+TEST_F(RunTest, SecondConcurrentRunOfThePipelineIsRefused) {
+  AppendEvents(0, 40);
+  WritePipeline("busy", R"(,"delay_ms":300)", 10);
+  Proc first = Start(Args({"run", "busy"}));
+  // Wait until the first run holds the lock (its log exists).
+  for (int i = 0; i < 200 && !fs::exists(dir_ / "data" / "logs" / "run-1.log"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Result second = Weir({"run", "busy"});
+  EXPECT_EQ(second.code, 5) << second.err;
+  EXPECT_NE(second.err.find("already running"), std::string::npos) << second.err;
+  Result r = Wait(first);
+  ASSERT_EQ(r.code, 0) << r.err;
+  ExpectExactlyOnce(40);
+}
+
+TEST_F(RunTest, SigtermCancelsAndTheNextRunResumes) {
+  AppendEvents(0, 60);
+  WritePipeline("term", R"(,"delay_ms":200)", 10);
+  Proc p = Start(Args({"run", "term"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  kill(p.pid, SIGTERM);
+  Result r = Wait(p);
+  EXPECT_EQ(r.code, 130) << r.err;
+  Result runs = Weir({"runs", "term", "--json"});
+  EXPECT_NE(runs.out.find("\"status\":\"cancelled\""), std::string::npos) << runs.out;
+  WritePipeline("term", "", 10);
+  ASSERT_EQ(Weir({"run", "term"}).code, 0);
+  ExpectExactlyOnce(60);
+}
+
+TEST_F(RunTest, BadPipelineFileNamesFileAndField) {
+  WriteFile(dir_ / "pipelines" / "bad.json",
+            R"({"name":"bad","project":"p","source":{"plugin":"file-source"},
+                "destination":{"plugin":"file-destination"},"batch":{"max_records":"many"}})");
+  Result r = Weir({"run", "bad"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad.json: $.batch.max_records: expected an integer"), std::string::npos)
+      << r.err;
+  Result v = Weir({"pipeline", "validate"});
+  EXPECT_EQ(v.code, 2);
+  EXPECT_NE(v.out.find("INVALID"), std::string::npos) << v.out;
+}
+
+TEST_F(RunTest, MissingEnvSecretIsNamedButNeverPrinted) {
+  AppendEvents(0, 5);
+  WriteFile(dir_ / "pipelines" / "sec.json",
+            R"({"name":"sec","project":"p","source":{"plugin":"file-source","config":{"path":")" +
+                (dir_ / "source.ndjson").string() +
+                R"("}},"destination":{"plugin":"file-destination","config":{"dir":"${WEIR_TEST_UNSET_DIR_VAR}"}}})");
+  Result r = Weir({"run", "sec"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("$.destination.config.dir: environment variable WEIR_TEST_UNSET_DIR_VAR "
+                       "is not set"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(RunTest, UnknownPluginAndWrongKindAreClear) {
+  AppendEvents(0, 5);
+  WriteFile(dir_ / "pipelines" / "nop.json",
+            R"({"name":"nop","project":"p","source":{"plugin":"no-such-plugin"},
+                "destination":{"plugin":"file-destination","config":{"dir":"/tmp"}}})");
+  Result r = Weir({"run", "nop"});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("no plugin named 'no-such-plugin'"), std::string::npos) << r.err;
+  WriteFile(dir_ / "pipelines" / "kind.json",
+            R"({"name":"kind","project":"p","source":{"plugin":"file-destination"},
+                "destination":{"plugin":"file-destination","config":{"dir":"/tmp"}}})");
+  Result k = Weir({"run", "kind"});
+  EXPECT_EQ(k.code, 3);
+  EXPECT_NE(k.err.find("is a destination, not a source"), std::string::npos) << k.err;
+}
+
+TEST_F(RunTest, PluginConfigErrorsAreShownAsThePluginSaysThem) {
+  WriteFile(dir_ / "pipelines" / "cfg.json",
+            R"({"name":"cfg","project":"p","source":{"plugin":"file-source","config":{"path":7}},
+                "destination":{"plugin":"file-destination","config":{"dir":"/tmp"}}})");
+  Result v = Weir({"pipeline", "validate", "cfg"});
+  EXPECT_EQ(v.code, 2);
+  EXPECT_NE(v.out.find("cfg.json: source 'file-source' config"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("path"), std::string::npos) << v.out;
+}
+
+// The acceptance test for DESIGN.md §4: kill -9 a real `weir run` at random moments, many
+// times, then let it finish; every source record is in the destination exactly once.
+TEST_F(RunTest, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
+  const int kRecords = 3000;
+  AppendEvents(0, kRecords);
+  // delay_ms widens the window between the destination's write and the host's commit.
+  WritePipeline("crash", R"(,"delay_ms":4)", 37);
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> wait_ms(5, 120);
+  int killed = 0;
+  int next = kRecords;
+  for (int i = 0; i < 40; ++i) {
+    Proc p = Start(Args({"run", "crash", "--no-progress"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms(rng)));
+    kill(p.pid, SIGKILL);
+    Result r = Wait(p);
+    if (r.code == 128 + SIGKILL) ++killed;
+    ASSERT_TRUE(r.code == 128 + SIGKILL || r.code == 0) << r.code << " " << r.err;
+    if (i % 10 == 9) {  // data keeps arriving while runs crash
+      AppendEvents(next, 10);
+      next += 10;
+    }
+  }
+  Result last = Weir({"run", "crash", "--no-progress"});
+  ASSERT_EQ(last.code, 0) << last.err;
+  EXPECT_GE(killed, 20) << "too few runs were actually killed to prove anything";
+  ExpectExactlyOnce(next);
+  Result runs = Weir({"runs", "crash", "--json", "--limit", "100"});
+  EXPECT_NE(runs.out.find("\"status\":\"interrupted\""), std::string::npos) << runs.out;
+}
+
+}  // namespace
