@@ -82,7 +82,9 @@ class StateStore {
   virtual ~StateStore() = default;
 
   /// Takes the per-pipeline lock without blocking. Fails with a message naming the pipeline
-  /// and the holder's pid when another process runs it.
+  /// and the holder's pid when another process runs it. `pipeline` must match [A-Za-z0-9_.-]+
+  /// (1-200 characters; it names a lock file). A second lock of the same name in the same
+  /// process also fails. A forked child shares the lock until it execs or exits.
   virtual Result<std::unique_ptr<PipelineLock>> TryLockPipeline(const std::string& pipeline) = 0;
 
   /// Watermark, next batch seq and pending intent (if any) of (pipeline, stream). A pipeline
@@ -96,24 +98,28 @@ class StateStore {
 
   /// In ONE transaction: sets the watermark to intent.to_wm, marks the intent committed,
   /// advances next_batch_seq, and adds rows/bytes/1 batch to run `run_id`'s counters.
-  /// Fails if that intent is not the pending one.
+  /// Fails if that intent is not the pending one (pipeline, stream, batch_seq, from_wm, to_wm,
+  /// mode and window must match) or if run `run_id` does not exist; then nothing changes.
+  /// intent.rows / intent.bytes are the counts added (they replace the recorded ones).
   virtual Status CommitIntent(const Intent& intent, int64_t run_id) = 0;
 
-  /// Forgets the watermark, pending intent and batch seq of (pipeline, stream) so the next run
-  /// starts from the beginning (operator's `weir pipeline reset`). Run history stays.
+  /// Forgets the watermark and any pending intent of (pipeline, stream) so the next run starts
+  /// from the beginning (operator's `weir pipeline reset`). The batch seq keeps counting (a
+  /// pending one is skipped) so idempotency keys never repeat. Run history stays.
   virtual Status ResetPipeline(const std::string& pipeline, const std::string& stream) = 0;
 
   /// Run history.
   virtual Result<int64_t> StartRun(const std::string& pipeline, const std::string& kind,
                                    int64_t pid) = 0;
   virtual Status SetRunLogPath(int64_t run_id, const std::string& log_path) = 0;
-  /// Sets the final status (and error, for failed runs) and the end time.
+  /// Sets the final status (and error, for failed runs) and the end time. `status` must be one
+  /// of the final statuses; fails if the run does not exist or has already ended.
   virtual Status FinishRun(int64_t run_id, const std::string& status,
                            const std::string& error) = 0;
   /// Marks runs of `pipeline` still 'running' as 'interrupted' (their process died). Call only
   /// while holding the pipeline lock. Returns how many were marked.
   virtual Result<int> MarkInterruptedRuns(const std::string& pipeline) = 0;
-  /// Newest first; `pipeline` empty = all pipelines.
+  /// Newest first; `pipeline` empty = all pipelines; `limit` <= 0 = no limit.
   virtual Result<std::vector<RunRecord>> ListRuns(const std::string& pipeline, int limit) = 0;
   virtual Result<std::optional<RunRecord>> GetRun(int64_t run_id) = 0;
 };
