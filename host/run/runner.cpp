@@ -18,12 +18,6 @@
 namespace weir::host {
 namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 /// What the host-services table points at: one per plugin instance, outlives it.
 class HostContext {
  public:

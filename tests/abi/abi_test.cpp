@@ -1,0 +1,541 @@
+// tests/abi/abi_test.cpp — behaviour of the C++ wrapper (plugin.hpp) on both sides of the ABI.
+//
+// Status <-> weir_error and BatchBuilder -> weir_batch -> BatchView are tested in-process.
+// The WEIR_PLUGIN trampolines are tested across a real module boundary: abi_probe_plugin.cpp is
+// built with weir_add_plugin() (WEIR_ABI_PROBE_PLUGIN is its path) and dlopen'ed here, because
+// WEIR_PLUGIN defines the extern "C" entry symbol, which must not live in this binary.
+#include <dlfcn.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "weir/plugin.h"
+#include "weir/plugin.hpp"
+#include "weir/validate.hpp"
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Status <-> weir_error
+
+TEST(Status, FillErrorAndFromErrorRoundTripEveryField) {
+  const weir::Status original =
+      weir::Status::Retryable("upload to bucket 'b' failed").WithSqlState("08001").WithVendorCode(
+          503);
+  weir_error error{};
+  original.FillError(&error);
+  EXPECT_EQ(error.struct_size, sizeof(weir_error));
+  EXPECT_EQ(error.code, WEIR_ERROR);
+  ASSERT_NE(error.message, nullptr);
+  EXPECT_STREQ(error.message, "upload to bucket 'b' failed");
+  EXPECT_EQ(error.retryable, 1);
+  EXPECT_STREQ(error.sqlstate, "08001");
+  EXPECT_EQ(error.vendor_code, 503);
+  ASSERT_NE(error.release, nullptr);
+
+  const weir::Status back = weir::Status::FromError(error.code, &error);
+  EXPECT_EQ(back.code(), WEIR_ERROR);
+  EXPECT_EQ(back.message(), "upload to bucket 'b' failed");
+  EXPECT_TRUE(back.retryable());
+  EXPECT_EQ(back.sqlstate(), "08001");
+  EXPECT_EQ(back.vendor_code(), 503);
+  // FromError takes the error over and releases it.
+  EXPECT_EQ(error.release, nullptr);
+  EXPECT_EQ(error.message, nullptr);
+}
+
+TEST(Status, EveryCodeSurvivesTheRoundTrip) {
+  const std::vector<weir::Status> statuses = {
+      weir::Status::Error("e"), weir::Status::InvalidConfig("config: 'dir' is required"),
+      weir::Status::NotImplemented("n"), weir::Status::Cancelled()};
+  for (const weir::Status& s : statuses) {
+    weir_error error{};
+    s.FillError(&error);
+    EXPECT_EQ(error.code, s.code());
+    EXPECT_EQ(error.retryable, 0);
+    EXPECT_EQ(error.sqlstate[0], '\0');
+    const weir::Status back = weir::Status::FromError(error.code, &error);
+    EXPECT_EQ(back.code(), s.code());
+    EXPECT_EQ(back.message(), s.message());
+  }
+}
+
+TEST(Status, FillErrorOnOkLeavesTheErrorZeroed) {
+  weir_error error{};
+  weir::Status::OK().FillError(&error);
+  EXPECT_EQ(error.code, 0);
+  EXPECT_EQ(error.message, nullptr);
+  EXPECT_EQ(error.release, nullptr);
+}
+
+TEST(Status, FillErrorTruncatesSqlStateToFiveCharacters) {
+  weir_error error{};
+  weir::Status::Error("x").WithSqlState("4200012345").FillError(&error);
+  EXPECT_STREQ(error.sqlstate, "42000");
+  weir_error_release(&error);
+}
+
+TEST(Status, FromErrorWithoutMessageSaysSo) {
+  weir_error error{};
+  const weir::Status s = weir::Status::FromError(WEIR_INVALID_CONFIG, &error);
+  EXPECT_EQ(s.code(), WEIR_INVALID_CONFIG);
+  EXPECT_EQ(s.message(), "plugin returned status 4 without a message");
+  // A plugin that returns WEIR_OK to FromError is still reported as a failure.
+  EXPECT_EQ(weir::Status::FromError(WEIR_OK, nullptr).code(), WEIR_ERROR);
+}
+
+TEST(Status, ErrorReleaseTwiceIsSafe) {
+  weir_error error{};
+  weir::Status::Error("released twice").FillError(&error);
+  const auto release = error.release;
+  ASSERT_NE(release, nullptr);
+  release(&error);
+  EXPECT_EQ(error.message, nullptr);
+  EXPECT_EQ(error.release, nullptr);
+  release(&error);             // a saved copy of release, called again: no double free
+  weir_error_release(&error);  // the helper sees release == NULL and does nothing
+  EXPECT_EQ(error.message, nullptr);
+}
+
+TEST(Status, ToStringAndWithContext) {
+  EXPECT_EQ(weir::Status::OK().ToString(), "OK");
+  EXPECT_EQ(weir::Status::Retryable("timeout").WithSqlState("08001").WithVendorCode(7).ToString(),
+            "timeout [retryable] (SQLSTATE 08001, code 7)");
+  EXPECT_EQ(weir::Status::Error("bad").WithVendorCode(2).ToString(), "bad (code 2)");
+  EXPECT_EQ(weir::Status::InvalidConfig("missing 'dir'").WithContext("open").message(),
+            "open: missing 'dir'");
+  EXPECT_TRUE(weir::Status::OK().WithContext("open").ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// BatchBuilder -> weir_batch -> BatchView
+
+TEST(Batch, BuilderToCBatchToViewRoundTrip) {
+  weir::BatchBuilder builder;
+  builder.Add(R"({"event":"a"})", 1000, 7);
+  builder.Add("", -5, 8);  // an empty record still gets its own line
+  builder.Add(R"({"event":"c"})", 3000, 9);
+  const std::string watermark("seg\0\x01\xff", 6);  // opaque bytes, embedded NUL included
+  builder.set_high_watermark(watermark);
+  EXPECT_EQ(builder.count(), 3u);
+
+  weir_batch batch{};
+  builder.Release(&batch);
+  EXPECT_EQ(batch.struct_size, sizeof(weir_batch));
+  EXPECT_EQ(batch.format, static_cast<uint32_t>(WEIR_FORMAT_NDJSON));
+  ASSERT_EQ(batch.count, 3u);
+  const std::string expected_data = "{\"event\":\"a\"}\n\n{\"event\":\"c\"}\n";
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(batch.data), batch.size), expected_data);
+  ASSERT_NE(batch.offsets, nullptr);
+  EXPECT_EQ(batch.offsets[0], 0u);
+  EXPECT_EQ(batch.offsets[1], 14u);
+  EXPECT_EQ(batch.offsets[2], 15u);
+  EXPECT_EQ(batch.offsets[3], batch.size);  // count + 1 entries
+
+  const weir::BatchView view(&batch);
+  EXPECT_TRUE(view.has_offsets());
+  EXPECT_EQ(view.count(), 3u);
+  EXPECT_EQ(view.record(0), R"({"event":"a"})");
+  EXPECT_EQ(view.record(1), "");
+  EXPECT_EQ(view.record(2), R"({"event":"c"})");
+  EXPECT_EQ(view.event_time_ms(0), 1000);
+  EXPECT_EQ(view.event_time_ms(1), -5);
+  EXPECT_EQ(view.ingest_seq(2), 9u);
+  EXPECT_EQ(view.high_watermark().size(), 6u);
+  EXPECT_EQ(view.high_watermark(), watermark);
+  EXPECT_EQ(view.data(), expected_data);
+
+  weir_batch_release(&batch);
+  EXPECT_EQ(batch.release, nullptr);
+  EXPECT_EQ(batch.data, nullptr);
+}
+
+TEST(Batch, EmptyBuilderGivesAnEmptyBatch) {
+  weir::BatchBuilder builder;
+  weir_batch batch{};
+  builder.Release(&batch);
+  EXPECT_EQ(batch.count, 0u);
+  EXPECT_EQ(batch.size, 0u);
+  ASSERT_NE(batch.offsets, nullptr);
+  EXPECT_EQ(batch.offsets[0], 0u);
+  weir_batch_release(&batch);
+}
+
+TEST(Batch, ReleaseTwiceIsSafe) {
+  weir::BatchBuilder builder;
+  builder.Add("{}", 1, 1);
+  weir_batch batch{};
+  builder.Release(&batch);
+  const auto release = batch.release;
+  ASSERT_NE(release, nullptr);
+  release(&batch);
+  EXPECT_EQ(batch.release, nullptr);
+  EXPECT_EQ(batch.private_data, nullptr);
+  release(&batch);  // a saved copy, again: no double delete
+  weir_batch_release(&batch);
+  weir_batch zeroed{};
+  weir_batch_release(&zeroed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Result, WEIR_ASSIGN_OR_RETURN, WEIR_RETURN_NOT_OK
+
+weir::Result<int> ParsePort(std::string_view text) {
+  if (text.empty() || text.size() > 5 ||
+      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return weir::Status::InvalidConfig("config: 'port' must be a number, got '" +
+                                       std::string(text) + "'");
+  }
+  return std::stoi(std::string(text));
+}
+
+weir::Result<std::string> Endpoint(std::string_view host, std::string_view port) {
+  WEIR_ASSIGN_OR_RETURN(int p, ParsePort(port));  // declares
+  std::string out;
+  // A second use in the same scope (distinct temporaries), assigning an existing variable.
+  WEIR_ASSIGN_OR_RETURN(out,
+                        weir::Result<std::string>(std::string(host) + ":" + std::to_string(p)));
+  return out;
+}
+
+TEST(Result, AssignOrReturnAssignsOrPropagatesTheExactStatus) {
+  const weir::Result<std::string> good = Endpoint("db", "5432");
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(good.value(), "db:5432");
+  EXPECT_TRUE(good.status().ok());
+
+  const weir::Result<std::string> bad = Endpoint("db", "54x2");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), WEIR_INVALID_CONFIG);
+  EXPECT_EQ(bad.status().message(), "config: 'port' must be a number, got '54x2'");
+}
+
+TEST(Result, HoldsMoveOnlyValuesAndConvertibleOnes) {
+  weir::Result<std::unique_ptr<int>> r = std::make_unique<int>(42);
+  ASSERT_TRUE(r.ok());
+  std::unique_ptr<int> owned = std::move(r).value();
+  EXPECT_EQ(*owned, 42);
+  const weir::Result<std::string> from_literal = "converted";
+  EXPECT_EQ(from_literal.value(), "converted");
+}
+
+TEST(Result, ReturnNotOkStopsAtTheFirstFailure) {
+  int steps = 0;
+  auto step = [&](bool ok) {
+    ++steps;
+    return ok ? weir::Status::OK() : weir::Status::Retryable("step " + std::to_string(steps));
+  };
+  auto run = [&]() -> weir::Status {
+    WEIR_RETURN_NOT_OK(step(true));
+    WEIR_RETURN_NOT_OK(step(false));
+    WEIR_RETURN_NOT_OK(step(true));
+    return weir::Status::OK();
+  };
+  const weir::Status s = run();
+  EXPECT_EQ(steps, 2);
+  EXPECT_EQ(s.message(), "step 2");
+  EXPECT_TRUE(s.retryable());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The WEIR_PLUGIN trampolines, through a dlopen'ed plugin
+
+/// Host services that record what the plugin does.
+struct TestHost {
+  std::vector<std::string> logs;
+  bool cancelled = false;
+  weir_host_services services{};
+
+  TestHost() {
+    services.struct_size = sizeof(weir_host_services);
+    services.host_data = this;
+    services.log = [](void* self, int32_t, const char* message, size_t len) {
+      static_cast<TestHost*>(self)->logs.emplace_back(message, len);
+    };
+    services.metric = [](void*, const char*, int32_t, double) {};
+    services.is_cancelled = [](void* self) -> int32_t {
+      return static_cast<TestHost*>(self)->cancelled ? 1 : 0;
+    };
+    services.get_secret = [](void*, const char*, const char**, size_t*) -> weir_status {
+      return WEIR_ERROR;
+    };
+  }
+
+  bool Logged(std::string_view line) const {
+    return std::find(logs.begin(), logs.end(), line) != logs.end();
+  }
+};
+
+class Trampolines : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // Loaded once and never unloaded, as the host does.
+    handle_ = dlopen(WEIR_ABI_PROBE_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(handle_, nullptr) << dlerror();
+    entry_ = reinterpret_cast<weir_plugin_entry_fn>(dlsym(handle_, WEIR_ENTRY_SYMBOL));
+    ASSERT_NE(entry_, nullptr) << "no " << WEIR_ENTRY_SYMBOL << " in " << WEIR_ABI_PROBE_PLUGIN;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(entry_, nullptr);
+    const weir_host_info info{sizeof(weir_host_info), WEIR_ABI_MAJOR, 0, WEIR_ABI_MINOR,
+                              "abi_test"};
+    weir_error error{};
+    ASSERT_EQ(entry_(&info, &plugin_, &error), WEIR_OK)
+        << weir::Status::FromError(WEIR_ERROR, &error).ToString();
+    ASSERT_NE(plugin_.destination, nullptr);
+    ASSERT_NE(plugin_.source, nullptr);
+  }
+
+  /// Opens a destination with `config`, expecting success.
+  weir_instance* OpenDestination(std::string_view config) {
+    weir_instance* instance = nullptr;
+    weir_error error{};
+    const weir_status status = plugin_.destination->open(config.data(), config.size(),
+                                                         &host_.services, &instance, &error);
+    EXPECT_EQ(status, WEIR_OK) << weir::Status::FromError(status, &error).ToString();
+    return instance;
+  }
+
+  /// Writes a one-record batch to `stream`; returns the status and fills `error`.
+  weir_status WriteTo(weir_instance* instance, const char* stream, weir_error* error) {
+    weir::BatchBuilder builder;
+    builder.Add("{}", 1, 1);
+    weir_batch batch{};
+    builder.Release(&batch);
+    weir_write_request request{};
+    request.struct_size = sizeof(request);
+    request.pipeline = "p";
+    request.project = "proj";
+    request.stream = stream;
+    request.batch_seq = 1;
+    request.idempotency_key = "p-events-1";
+    request.batch = &batch;
+    const weir_status status = plugin_.destination->write(instance, &request, error);
+    weir_batch_release(&batch);
+    return status;
+  }
+
+  static void* handle_;
+  static weir_plugin_entry_fn entry_;
+  weir_plugin plugin_{};
+  TestHost host_;
+};
+
+void* Trampolines::handle_ = nullptr;
+weir_plugin_entry_fn Trampolines::entry_ = nullptr;
+
+TEST_F(Trampolines, NegotiatesTheHighestCommonMinorAndAValidDescriptor) {
+  const weir_host_info info{sizeof(weir_host_info), WEIR_ABI_MAJOR, 0, WEIR_ABI_MINOR + 5,
+                            "future host"};
+  weir_plugin plugin{};
+  weir_error error{};
+  ASSERT_EQ(entry_(&info, &plugin, &error), WEIR_OK);
+  EXPECT_EQ(plugin.abi_minor, static_cast<uint32_t>(WEIR_ABI_MINOR));
+  EXPECT_EQ(plugin.struct_size, sizeof(weir_plugin));
+  EXPECT_STREQ(plugin.name, "abi-probe");
+  EXPECT_EQ(plugin.kinds, WEIR_KIND_SOURCE | WEIR_KIND_DESTINATION);
+  EXPECT_EQ(plugin.stream_count, 3u);
+  const weir::Status valid = weir::ValidateDescriptor(plugin, 0, WEIR_ABI_MINOR + 5);
+  EXPECT_TRUE(valid.ok()) << valid.message();
+  EXPECT_EQ(error.release, nullptr);  // untouched on WEIR_OK
+}
+
+TEST_F(Trampolines, MinorMinAboveOursIsNotImplemented) {
+  const weir_host_info info{sizeof(weir_host_info), WEIR_ABI_MAJOR, WEIR_ABI_MINOR + 1,
+                            WEIR_ABI_MINOR + 3, "newer host"};
+  weir_plugin plugin{};
+  weir_error error{};
+  EXPECT_EQ(entry_(&info, &plugin, &error), WEIR_NOT_IMPLEMENTED);
+  EXPECT_EQ(error.code, WEIR_NOT_IMPLEMENTED);
+  ASSERT_NE(error.message, nullptr);
+  const std::string message = error.message;
+  EXPECT_NE(message.find("abi-probe"), std::string::npos) << message;
+  EXPECT_NE(message.find("1." + std::to_string(WEIR_ABI_MINOR + 1)), std::string::npos) << message;
+  EXPECT_EQ(error.retryable, 0);
+  weir_error_release(&error);
+  EXPECT_EQ(plugin.name, nullptr);  // nothing described
+}
+
+TEST_F(Trampolines, OtherMajorIsNotImplemented) {
+  const weir_host_info info{sizeof(weir_host_info), WEIR_ABI_MAJOR + 1, 0, 0, "v2 host"};
+  weir_plugin plugin{};
+  weir_error error{};
+  EXPECT_EQ(entry_(&info, &plugin, &error), WEIR_NOT_IMPLEMENTED);
+  weir_error_release(&error);
+}
+
+TEST_F(Trampolines, InvalidConfigComesBackWithItsMessageAndNoInstance) {
+  weir_instance* instance = reinterpret_cast<weir_instance*>(&host_);  // must be overwritten
+  weir_error error{};
+  EXPECT_EQ(plugin_.destination->open("bad", 3, &host_.services, &instance, &error),
+            WEIR_INVALID_CONFIG);
+  EXPECT_EQ(instance, nullptr);
+  EXPECT_EQ(error.code, WEIR_INVALID_CONFIG);
+  EXPECT_STREQ(error.message, "config: field 'x' is bad");
+  weir_error_release(&error);
+}
+
+TEST_F(Trampolines, ExceptionsInOpenBecomeErrors) {
+  for (const std::string config : {"throw", "nonstd"}) {
+    weir_instance* instance = nullptr;
+    weir_error error{};
+    EXPECT_EQ(plugin_.source->open(config.data(), config.size(), &host_.services, &instance,
+                                   &error),
+              WEIR_ERROR);
+    EXPECT_EQ(instance, nullptr);
+    ASSERT_NE(error.message, nullptr);
+    const std::string message = error.message;
+    EXPECT_EQ(message, config == "throw" ? "open: unexpected exception: open exploded"
+                                         : "open: unexpected non-standard exception");
+    weir_error_release(&error);
+  }
+}
+
+TEST_F(Trampolines, ExceptionInWriteIsAnErrorWithItsMessageAndTheInstanceStaysUsable) {
+  weir_instance* instance = OpenDestination("ok");
+  ASSERT_NE(instance, nullptr);
+  weir_error error{};
+  EXPECT_EQ(WriteTo(instance, "throw", &error), WEIR_ERROR);
+  EXPECT_TRUE(host_.Logged("write called"));
+  ASSERT_NE(error.message, nullptr);
+  EXPECT_STREQ(error.message, "write: unexpected exception: boom in Write");
+  EXPECT_EQ(error.retryable, 0);
+  weir_error_release(&error);
+
+  weir_error error2{};
+  EXPECT_EQ(WriteTo(instance, "nonstd", &error2), WEIR_ERROR);
+  EXPECT_STREQ(error2.message, "write: unexpected non-standard exception");
+  weir_error_release(&error2);
+
+  weir_error error3{};
+  EXPECT_EQ(WriteTo(instance, "events", &error3), WEIR_OK);
+  EXPECT_TRUE(host_.Logged("wrote 1 records under p-events-1"));
+  EXPECT_EQ(error3.release, nullptr);
+  plugin_.destination->close(instance);
+  EXPECT_TRUE(host_.Logged("destination closed"));
+}
+
+TEST_F(Trampolines, CancelledWriteReturnsCancelledWithoutCallingTheClass) {
+  weir_instance* instance = OpenDestination("ok");
+  ASSERT_NE(instance, nullptr);
+  host_.cancelled = true;
+  weir_error error{};
+  EXPECT_EQ(WriteTo(instance, "events", &error), WEIR_CANCELLED);
+  EXPECT_EQ(error.code, WEIR_CANCELLED);
+  EXPECT_NE(error.message, nullptr);
+  weir_error_release(&error);
+  EXPECT_FALSE(host_.Logged("write called"));
+  host_.cancelled = false;
+  plugin_.destination->close(instance);
+}
+
+TEST_F(Trampolines, CancelledReadReturnsCancelledWithoutCallingTheClass) {
+  weir_instance* instance = nullptr;
+  weir_error error{};
+  ASSERT_EQ(plugin_.source->open("ok", 2, &host_.services, &instance, &error), WEIR_OK);
+  host_.cancelled = true;
+  weir_read_request request{};
+  request.struct_size = sizeof(request);
+  request.mode = WEIR_READ_RANGE;
+  request.stream = "events";
+  weir_batch batch{};
+  EXPECT_EQ(plugin_.source->read(instance, &request, &batch, &error), WEIR_CANCELLED);
+  EXPECT_EQ(error.code, WEIR_CANCELLED);
+  weir_error_release(&error);
+  EXPECT_FALSE(host_.Logged("read called"));
+  EXPECT_EQ(batch.release, nullptr);  // no batch was handed over
+  plugin_.source->close(instance);
+  EXPECT_TRUE(host_.Logged("source closed"));
+}
+
+TEST_F(Trampolines, ReadHandsOverAnOwnedBatch) {
+  weir_instance* instance = nullptr;
+  weir_error error{};
+  ASSERT_EQ(plugin_.source->open("ok", 2, &host_.services, &instance, &error), WEIR_OK);
+  weir_read_request request{};
+  request.struct_size = sizeof(request);
+  request.mode = WEIR_READ_RANGE;
+  request.stream = "events";
+  weir_batch batch{};
+  ASSERT_EQ(plugin_.source->read(instance, &request, &batch, &error), WEIR_OK);
+  EXPECT_TRUE(host_.Logged("read called"));
+  const weir::BatchView view(&batch);
+  ASSERT_EQ(view.count(), 2u);
+  EXPECT_EQ(view.record(1), R"({"event":"b"})");
+  EXPECT_EQ(view.event_time_ms(1), 2000);
+  EXPECT_EQ(view.high_watermark(), std::string_view("wm\0end", 6));
+  plugin_.source->close(instance);  // the batch outlives the instance that produced it
+  EXPECT_EQ(view.record(0), R"({"event":"a"})");
+  weir_batch_release(&batch);
+  EXPECT_EQ(batch.release, nullptr);
+}
+
+TEST_F(Trampolines, ExceptionInReadLeavesTheBatchZeroed) {
+  weir_instance* instance = nullptr;
+  weir_error error{};
+  ASSERT_EQ(plugin_.source->open("ok", 2, &host_.services, &instance, &error), WEIR_OK);
+  weir_read_request request{};
+  request.struct_size = sizeof(request);
+  request.stream = "throw";
+  weir_batch batch{};
+  EXPECT_EQ(plugin_.source->read(instance, &request, &batch, &error), WEIR_ERROR);
+  EXPECT_STREQ(error.message, "read: unexpected exception: boom in Read");
+  weir_error_release(&error);
+  EXPECT_EQ(batch.release, nullptr);
+  EXPECT_EQ(batch.count, 0u);
+  plugin_.source->close(instance);
+}
+
+TEST_F(Trampolines, CheckErrorKeepsRetryableSqlStateAndVendorCode) {
+  weir_instance* instance = OpenDestination("failcheck");
+  ASSERT_NE(instance, nullptr);
+  weir_error error{};
+  EXPECT_EQ(plugin_.destination->check(instance, &error), WEIR_ERROR);
+  const weir::Status s = weir::Status::FromError(WEIR_ERROR, &error);
+  EXPECT_EQ(s.message(), "check: probe upload failed");
+  EXPECT_TRUE(s.retryable());
+  EXPECT_EQ(s.sqlstate(), "08001");
+  EXPECT_EQ(s.vendor_code(), 503);
+  plugin_.destination->close(instance);
+}
+
+TEST_F(Trampolines, FlushReachesTheClass) {
+  weir_instance* instance = OpenDestination("ok");
+  ASSERT_NE(instance, nullptr);
+  weir_error error{};
+  EXPECT_EQ(plugin_.destination->flush(instance, &error), WEIR_OK);
+  EXPECT_TRUE(host_.Logged("flush called"));
+  plugin_.destination->close(instance);
+}
+
+TEST_F(Trampolines, NullArgumentsAreErrorsNotCrashes) {
+  weir_instance* instance = OpenDestination("ok");
+  ASSERT_NE(instance, nullptr);
+  weir_write_request request{};
+  request.struct_size = sizeof(request);
+  request.stream = "events";
+  request.idempotency_key = "k";
+  weir_error error{};
+  EXPECT_EQ(plugin_.destination->write(instance, &request, &error), WEIR_ERROR);  // batch NULL
+  EXPECT_STREQ(error.message, "write: NULL argument");
+  weir_error_release(&error);
+  EXPECT_EQ(plugin_.destination->check(nullptr, &error), WEIR_ERROR);
+  weir_error_release(&error);
+  EXPECT_FALSE(host_.Logged("write called"));
+  plugin_.destination->close(instance);
+}
+
+TEST_F(Trampolines, OnlyTheEntrySymbolIsExported) {
+  EXPECT_NE(dlsym(handle_, "weir_plugin_entry_v1"), nullptr);
+  EXPECT_EQ(dlsym(handle_, "weir_abi_probe_hidden_marker"), nullptr);
+}
+
+}  // namespace
