@@ -328,8 +328,9 @@ struct weir_destination_vtable {
 #define WEIR_KIND_DESTINATION 2u
 
 /** What the entry function fills in. Every string and array is owned by the plugin and valid
- * until `release` is called (the host calls it just before it would unload the plugin, which
- * in practice is at process exit). `release` may be NULL when nothing was allocated.
+ * until `release` is called. A host calls it only if it unloads the plugin; the v1 host never
+ * unloads, so in practice the descriptor lives until process exit. `release` may be NULL when
+ * nothing was allocated.
  * \since 1.0 */
 struct weir_plugin {
   uint32_t struct_size;
