@@ -498,32 +498,29 @@ int main(int argc, char** argv) {
       "pipeline definition files (env WEIR_PIPELINES_DIR; default <data-dir>/pipelines)")(
       "config", po::value<std::string>(), "config file with key = value lines (env WEIR_CONFIG)")(
       "quiet,q", "print only errors");
-  po::options_description hidden;
-  hidden.add_options()("command", po::value<std::string>())(
-      "args", po::value<std::vector<std::string>>());
-  po::options_description all;
-  all.add(global).add(hidden);
-  po::positional_options_description pos;
-  pos.add("command", 1).add("args", -1);
+  // Split argv at the command: options before it are global, everything after belongs to the
+  // command (so `weir run --help` is the run command's help, not the global one).
+  std::vector<std::string> global_args;
+  std::vector<std::string> sub_args;
+  std::string command;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (!command.empty()) {
+      sub_args.push_back(a);
+    } else if (a.rfind("-", 0) == 0) {
+      global_args.push_back(a);
+      const bool takes_value = a == "--data-dir" || a == "--plugins-dir" ||
+                               a == "--pipelines-dir" || a == "--config";
+      if (takes_value && i + 1 < argc) global_args.push_back(argv[++i]);
+    } else {
+      command = a;
+    }
+  }
+  const bool has_command = !command.empty();
 
   po::variables_map vm;
   try {
-    po::parsed_options parsed = po::command_line_parser(argc, argv)
-                                    .options(all)
-                                    .positional(pos)
-                                    .allow_unregistered()
-                                    .run();
-    po::store(parsed, vm);
-    std::vector<std::string> sub_args;
-    bool has_command = vm.count("command") != 0U;
-    if (has_command) {
-      sub_args = po::collect_unrecognized(parsed.options, po::include_positional);
-      sub_args.erase(sub_args.begin());  // the command itself
-    } else {
-      for (const auto& o : parsed.options) {
-        if (o.unregistered) return Fail(kExitUsage, "unknown option '" + o.string_key + "'\n" + kUsage);
-      }
-    }
+    po::store(po::command_line_parser(global_args).options(global).run(), vm);
     po::store(po::parse_environment(global,
                                     [](const std::string& var) -> std::string {
                                       if (var == "WEIR_DATA_DIR") return "data-dir";
@@ -561,7 +558,7 @@ int main(int argc, char** argv) {
                           ? fs::path(vm["pipelines-dir"].as<std::string>())
                           : g.data_dir / "pipelines";
 
-    const std::string cmd = vm["command"].as<std::string>();
+    const std::string& cmd = command;
     if (cmd == "run") return CmdRun(g, sub_args);
     if (cmd == "runs") return CmdRuns(g, sub_args);
     if (cmd == "logs") return CmdLogs(g, sub_args);

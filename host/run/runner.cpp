@@ -455,7 +455,9 @@ RunOutcome Runner::Run() {
     out_.exit_code = kExitCancelled;
   } else {
     out_.status = "failed";
-    out_.exit_code = s.code() == WEIR_INVALID_CONFIG ? kExitUsage : kExitRunFailed;
+    out_.exit_code = s.code() == WEIR_INVALID_CONFIG     ? kExitUsage
+                     : s.code() == WEIR_NOT_IMPLEMENTED ? kExitPlugin
+                                                        : kExitRunFailed;
   }
   out_.error = s;
   if (s.ok()) {
