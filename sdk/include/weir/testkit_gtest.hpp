@@ -25,6 +25,8 @@ namespace weir::testkit {
 
 /// Registers suite_name.<check> for every check, each running RunCheck(so_path, options, check)
 /// when the test runs (the plugin is not loaded at registration). `options` is copied.
+/// The source-side checks (source_*, batch_*) are registered only when options.source_config is
+/// set, the destination-side ones only when options.destination_config is set.
 void RegisterConformanceTests(const std::string& suite_name, const std::string& so_path,
                               const Options& options);
 
