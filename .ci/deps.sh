@@ -4,7 +4,9 @@ WEIR_APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   libboost-dev libboost-program-options-dev libboost-filesystem-dev
   libsimdjson-dev libspdlog-dev libfmt-dev libsqlite3-dev libgtest-dev
-  binutils file
+  libboost-system-dev zlib1g-dev libzstd-dev
+  clang libclang-rt-14-dev
+  binutils file curl
 )
 
 weir_install_deps() {
