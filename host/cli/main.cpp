@@ -22,6 +22,7 @@
 #include "pipeline/pipeline.hpp"
 #include "plugin/loader.hpp"
 #include "run/runner.hpp"
+#include "run/service_runner.hpp"
 #include "state/state_store.hpp"
 #include "weir/testkit.hpp"
 
@@ -60,6 +61,7 @@ Commands:
   plugins list              list loaded plugins and the files that were refused
   plugins show NAME         show a plugin's description, streams and config schema
   plugins check FILE.so     run the conformance suite against any plugin file
+  service run PLUGIN        run a plugin's service (e.g. the sdk-source collector) until stopped
   version                   print the version
 
 Run `weir COMMAND --help` for a command's options.
@@ -479,6 +481,59 @@ int CmdLogs(const Globals& g, const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// ---------------------------------------------------------------------------------------------
+// service
+
+int CmdService(const Globals& g, const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] != "run") {
+    std::cout << "Usage: weir service run PLUGIN --config JSON|@FILE [--log-file FILE]\n"
+                 "Runs a plugin's long-running service (ABI 1.1), such as the sdk-source "
+                 "collector,\nin the foreground until SIGINT or SIGTERM. ${VAR} references in the "
+                 "config are\nresolved from the environment.\n";
+    if (!args.empty() && args[0] != "--help" && args[0] != "-h") {
+      return Fail(kExitUsage, "unknown command 'service " + args[0] + "' (try: run)");
+    }
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  po::options_description desc("weir service run");
+  desc.add_options()("plugin", po::value<std::string>()->required(), "plugin name")(
+      "config", po::value<std::string>()->required(), "service config: JSON text or @file")(
+      "log-file", po::value<std::string>()->default_value(""), "also log into this file");
+  po::positional_options_description pos;
+  pos.add("plugin", 1);
+  po::variables_map vm;
+  if (!ParseSub(rest, desc, pos, vm,
+                "Usage: weir service run PLUGIN --config JSON|@FILE [--log-file FILE]")) {
+    return kExitOk;
+  }
+  const std::string raw = vm["config"].as<std::string>();
+  const std::string origin = raw.rfind('@', 0) == 0 ? raw.substr(1) : "--config";
+  if (raw.rfind('@', 0) == 0 && !fs::exists(raw.substr(1))) {
+    return Fail(kExitUsage, "config file " + raw.substr(1) + " does not exist");
+  }
+  auto config = ResolveConfigJson(ReadConfigArg(raw), origin, ProcessEnv());
+  if (!config.ok()) return Fail(kExitUsage, config.status().message());
+  PluginRegistry reg = LoadRegistry(g);
+  const std::string name = vm["plugin"].as<std::string>();
+  const LoadedPlugin* p = reg.Find(name);
+  if (p == nullptr) {
+    return Fail(kExitPlugin, "no plugin named '" + name + "' (see weir plugins list)");
+  }
+  InstallSignalHandlers();
+  ServiceOptions opt;
+  opt.cancel = &g_cancel;
+  opt.log_file = vm["log-file"].as<std::string>();
+  Status s = RunService(*p, *config, opt);
+  if (!s.ok()) {
+    return Fail(s.code() == WEIR_INVALID_CONFIG     ? kExitUsage
+                : s.code() == WEIR_NOT_IMPLEMENTED ? kExitPlugin
+                                                   : kExitRunFailed,
+                s.ToString());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -564,6 +619,7 @@ int main(int argc, char** argv) {
     if (cmd == "logs") return CmdLogs(g, sub_args);
     if (cmd == "pipeline" || cmd == "pipelines") return CmdPipeline(g, sub_args);
     if (cmd == "plugins" || cmd == "plugin") return CmdPlugins(g, sub_args);
+    if (cmd == "service") return CmdService(g, sub_args);
     if (cmd == "version") {
       std::cout << kHostVersion << " (plugin ABI " << WEIR_ABI_MAJOR << "." << WEIR_ABI_MINOR
                 << ")\n";

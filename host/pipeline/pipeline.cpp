@@ -403,6 +403,23 @@ Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLo
   return p;
 }
 
+Result<std::string> ResolveConfigJson(std::string_view json, const std::string& origin,
+                                      const EnvLookup& env) {
+  const Ctx ctx(origin);
+  simdjson::padded_string text(json);
+  simdjson::dom::parser parser;
+  element doc;
+  if (auto err = parser.parse(text).get(doc)) {
+    return Status::InvalidConfig(origin + ": not valid JSON: " + simdjson::error_message(err));
+  }
+  if (doc.type() != element_type::OBJECT) {
+    return ctx.Err("$", "expected an object, found " + TypeName(doc.type()));
+  }
+  std::string out;
+  WEIR_RETURN_NOT_OK(Serialize(ctx, "$", doc, &env, out));
+  return out;
+}
+
 Result<PipelineScan> LoadPipelineDir(const std::filesystem::path& dir, const EnvLookup& env) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {

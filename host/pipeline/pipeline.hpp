@@ -82,6 +82,11 @@ Result<PipelineScan> LoadPipelineDir(const std::filesystem::path& dir, const Env
 Result<Pipeline> FindPipeline(const std::filesystem::path& dir, const std::string& name_or_file,
                               const EnvLookup& env);
 
+/// Parses `json` (a plugin config object given on the command line or in a file named
+/// `origin`) and returns it compact with ${ENV} references resolved; errors name origin and path.
+Result<std::string> ResolveConfigJson(std::string_view json, const std::string& origin,
+                                      const EnvLookup& env);
+
 /// True for a valid pipeline name: [a-z0-9][a-z0-9_-]*, at most 64 characters.
 bool IsValidPipelineName(std::string_view name);
 

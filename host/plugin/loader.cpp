@@ -68,6 +68,7 @@ LoadedPlugin Describe(const fs::path& path, const weir_plugin& d) {
   p.abi_minor = d.abi_minor;
   p.source = d.source;
   p.destination = d.destination;
+  p.service = ServiceOf(d);
   return p;
 }
 
@@ -118,10 +119,11 @@ bool LoadedPlugin::supports_stream(std::string_view stream) const {
 }
 
 std::string LoadedPlugin::KindsString() const {
-  if (is_source() && is_destination()) return "source,destination";
-  if (is_source()) return "source";
-  if (is_destination()) return "destination";
-  return "";
+  std::string out;
+  if (is_source()) out += "source";
+  if (is_destination()) out += out.empty() ? "destination" : ",destination";
+  if (is_service()) out += out.empty() ? "service" : ",service";
+  return out;
 }
 
 Result<LoadedPlugin> LoadPluginFile(const fs::path& path, const LoaderOptions& options) {

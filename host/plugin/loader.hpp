@@ -42,11 +42,13 @@ struct LoadedPlugin {
   uint32_t abi_minor = 0;
   const weir_source_vtable* source = nullptr;
   const weir_destination_vtable* destination = nullptr;
+  const weir_service_vtable* service = nullptr;  ///< ABI 1.1 plugins only
 
   bool is_source() const { return (kinds & WEIR_KIND_SOURCE) != 0; }
   bool is_destination() const { return (kinds & WEIR_KIND_DESTINATION) != 0; }
+  bool is_service() const { return service != nullptr; }
   bool supports_stream(std::string_view stream) const;
-  std::string KindsString() const;  ///< "source", "destination" or "source,destination"
+  std::string KindsString() const;  ///< e.g. "source", "destination", "source,service"
 };
 
 /// Why a file was not loaded.

@@ -35,6 +35,7 @@ WEIR_ASSERT_FIRST(weir_source_vtable);
 WEIR_ASSERT_FIRST(weir_write_request);
 WEIR_ASSERT_FIRST(weir_destination_vtable);
 WEIR_ASSERT_FIRST(weir_plugin);
+WEIR_ASSERT_FIRST(weir_service_vtable);
 
 /* Fixed-width members (the same on every platform). */
 _Static_assert(sizeof(weir_status) == 4, "weir_status is int32_t");
@@ -59,7 +60,8 @@ _Static_assert(WEIR_MEMBER_SIZE(weir_plugin, kinds) == 4, "kinds is uint32_t");
 
 /* Every constant's value is part of the v1 ABI. */
 _Static_assert(WEIR_ABI_MAJOR == 1, "this test freezes ABI major 1");
-_Static_assert(WEIR_ABI_MINOR >= 0, "minors only grow");
+_Static_assert(WEIR_ABI_MINOR >= 1, "minors only grow");
+_Static_assert(WEIR_KIND_SERVICE == 4u, "kinds are frozen");
 _Static_assert(WEIR_OK == 0 && WEIR_ERROR == 1 && WEIR_NOT_IMPLEMENTED == 2 &&
                    WEIR_CANCELLED == 3 && WEIR_INVALID_CONFIG == 4,
                "status codes are frozen");
@@ -155,7 +157,15 @@ WEIR_ASSERT_OFFSET(weir_plugin, source, 64);
 WEIR_ASSERT_OFFSET(weir_plugin, destination, 72);
 WEIR_ASSERT_OFFSET(weir_plugin, release, 80);
 WEIR_ASSERT_OFFSET(weir_plugin, private_data, 88);
-WEIR_ASSERT_SIZE(weir_plugin, 96);
+_Static_assert(WEIR_PLUGIN_SIZE_1_0 == 96, "weir_plugin: v1.0 size changed");
+/* 1.1 appended the service vtable. */
+WEIR_ASSERT_OFFSET(weir_plugin, service, 96);
+_Static_assert(WEIR_PLUGIN_SIZE_1_1 == 104, "weir_plugin: v1.1 size changed");
+WEIR_ASSERT_SIZE(weir_plugin, 104);
+WEIR_ASSERT_OFFSET(weir_service_vtable, open, 8);
+WEIR_ASSERT_OFFSET(weir_service_vtable, run, 16);
+WEIR_ASSERT_OFFSET(weir_service_vtable, close, 24);
+WEIR_ASSERT_SIZE(weir_service_vtable, 32);
 #endif
 
 /* --- runtime: the release helpers, from C ----------------------------------------------- */

@@ -61,7 +61,7 @@ extern "C" {
 /* Versions and the entry symbol                                                                */
 
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 0
+#define WEIR_ABI_MINOR 1
 /** Name of the one symbol a v1 plugin exports. The major is part of the name. */
 #define WEIR_ENTRY_SYMBOL "weir_plugin_entry_v1"
 /** Prefix shared by every major's entry symbol; lets the host name the major it found. */
@@ -321,11 +321,33 @@ struct weir_destination_vtable {
   void (*close)(weir_instance* instance);
 };
 
+/** A long-running task a plugin offers the host, such as the sdk-source collector's HTTP
+ * server. The host (`weir service run`, later `weir serve`) opens an instance with a config,
+ * calls run() on a thread of its own, and stops it by making host->is_cancelled() return
+ * non-zero. Every function pointer is non-NULL.
+ * \since 1.1 */
+struct weir_service_vtable {
+  uint32_t struct_size;
+  /** As weir_source_vtable.open: validates `config` (WEIR_INVALID_CONFIG naming the field),
+   * acquires what the service needs (ports, files) and returns an instance. */
+  weir_status (*open)(const char* config, size_t config_len, const struct weir_host_services* host,
+                      weir_instance** out_instance, struct weir_error* out_error);
+  /** Runs until host->is_cancelled() returns non-zero, then stops cleanly (finishing work it has
+   * acknowledged, e.g. in-flight requests) and returns WEIR_OK. Returns earlier only on a
+   * failure, filling out_error. Polls is_cancelled() at least every 200 ms. Called once per
+   * instance. */
+  weir_status (*run)(weir_instance* instance, struct weir_error* out_error);
+  /** Destroys the instance after run() returned (or if it was never called). Never fails. */
+  void (*close)(weir_instance* instance);
+};
+
 /* ------------------------------------------------------------------------------------------ */
 /* The descriptor                                                                               */
 
 #define WEIR_KIND_SOURCE 1u
 #define WEIR_KIND_DESTINATION 2u
+/** \since 1.1: the plugin offers a service (weir_plugin.service). */
+#define WEIR_KIND_SERVICE 4u
 
 /** What the entry function fills in. Every string and array is owned by the plugin and valid
  * until `release` is called. A host calls it only if it unloads the plugin; the v1 host never
@@ -342,7 +364,7 @@ struct weir_plugin {
   const char* version;
   /** One line saying what it does. */
   const char* description;
-  /** WEIR_KIND_SOURCE and/or WEIR_KIND_DESTINATION. */
+  /** WEIR_KIND_SOURCE, WEIR_KIND_DESTINATION and (since 1.1) WEIR_KIND_SERVICE, or-ed. */
   uint32_t kinds;
   /** `stream_count` NUL-terminated stream names it supports ("events", "users", ...). */
   const char* const* streams;
@@ -354,7 +376,15 @@ struct weir_plugin {
   const struct weir_destination_vtable* destination;
   void (*release)(struct weir_plugin* plugin);
   void* private_data;
+  /* ---- added in 1.1: read only when abi_minor >= 1 and struct_size covers it ---- */
+  /** Non-NULL exactly when kinds has WEIR_KIND_SERVICE. \since 1.1 */
+  const struct weir_service_vtable* service;
 };
+
+/** Size of the v1.0 descriptor (up to and including private_data): what a 1.0 plugin sets as
+ * struct_size. A host reads `service` only when struct_size >= WEIR_PLUGIN_SIZE_1_1. */
+#define WEIR_PLUGIN_SIZE_1_0 (offsetof(struct weir_plugin, private_data) + sizeof(void*))
+#define WEIR_PLUGIN_SIZE_1_1 (offsetof(struct weir_plugin, service) + sizeof(void*))
 
 /** The entry function's type. The host zeroes *out_plugin and *out_error first.
  * Returns WEIR_OK with *out_plugin filled, or WEIR_NOT_IMPLEMENTED (no minor in range) or

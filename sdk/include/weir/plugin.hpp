@@ -386,9 +386,20 @@ class Destination {
   virtual Status Flush() = 0;
 };
 
-/// Placeholders for a plugin that is only a destination / only a source.
+/// Base of a service (ABI 1.1): a long-running task such as an HTTP collector. A subclass also
+/// provides  static weir::Result<std::unique_ptr<Subclass>> Open(std::string_view, weir::Host);
+class Service {
+ public:
+  virtual ~Service() = default;
+  /// Runs until host.IsCancelled() (poll it at least every 200 ms), then stops cleanly and
+  /// returns OK; returns early only on failure.
+  virtual Status Run() = 0;
+};
+
+/// Placeholders for a plugin that is only a destination / only a source / has no service.
 struct NoSource {};
 struct NoDestination {};
+struct NoService {};
 
 /// What WEIR_PLUGIN needs to describe the plugin. Strings must have static storage duration.
 struct PluginInfo {
@@ -541,7 +552,25 @@ const weir_destination_vtable* DestinationVtable() {
   }
 }
 
-template <typename Src, typename Dst>
+template <typename T>
+weir_status RunImpl(weir_instance* i, weir_error* err) noexcept {
+  if (i == nullptr) return Finish(Status::Error("run: NULL instance"), err);
+  auto* inst = Cast<T>(i);
+  return Finish(Guard("run", [&] { return inst->impl->Run(); }), err);
+}
+
+template <typename T>
+const weir_service_vtable* ServiceVtable() {
+  if constexpr (std::is_same_v<T, NoService>) {
+    return nullptr;
+  } else {
+    static const weir_service_vtable vt = {sizeof(weir_service_vtable), &OpenImpl<T>,
+                                           &RunImpl<T>, &CloseImpl<T>};
+    return &vt;
+  }
+}
+
+template <typename Src, typename Dst, typename Svc = NoService>
 weir_status Entry(const PluginInfo& info, const weir_host_info* host, weir_plugin* out,
                   weir_error* err) noexcept {
   if (host == nullptr || out == nullptr) return WEIR_ERROR;
@@ -569,6 +598,15 @@ weir_status Entry(const PluginInfo& info, const weir_host_info* host, weir_plugi
   out->destination = DestinationVtable<Dst>();
   out->release = nullptr;  // everything above has static storage duration
   out->private_data = nullptr;
+  // A 1.0 host (max minor 0) neither reads nor expects the service member: offer it only when
+  // the host understands 1.1. A service-only plugin has nothing to offer a 1.0 host.
+  out->service = out->abi_minor >= 1 ? ServiceVtable<Svc>() : nullptr;
+  if (out->service != nullptr) out->kinds |= WEIR_KIND_SERVICE;
+  if (out->kinds == 0) {
+    return Finish(Status::NotImplemented(std::string("plugin '") + info.name +
+                                         "' only offers a service, which needs ABI 1.1"),
+                  err);
+  }
   return WEIR_OK;
 }
 
@@ -578,13 +616,17 @@ weir_status Entry(const PluginInfo& info, const weir_host_info* host, weir_plugi
 /// Defines the plugin's entry symbol. INFO is an expression of type weir::PluginInfo (wrap it
 /// in parentheses if it contains commas); SOURCE / DESTINATION are your classes or
 /// weir::NoSource / weir::NoDestination. Use once per plugin.
-#define WEIR_PLUGIN(INFO, SOURCE, DESTINATION)                                                 \
+#define WEIR_PLUGIN(INFO, SOURCE, DESTINATION) \
+  WEIR_PLUGIN_WITH_SERVICE(INFO, SOURCE, DESTINATION, ::weir::NoService)
+
+/// As WEIR_PLUGIN, plus SERVICE: a weir::Service subclass offered to hosts that speak ABI 1.1.
+#define WEIR_PLUGIN_WITH_SERVICE(INFO, SOURCE, DESTINATION, SERVICE)                           \
   extern "C" WEIR_EXPORT weir_status weir_plugin_entry_v1(                                     \
       const weir_host_info* host, weir_plugin* out_plugin, weir_error* out_error) {            \
     try {                                                                                      \
       static const ::weir::PluginInfo weir_info_ = INFO;                                       \
-      return ::weir::internal::Entry<SOURCE, DESTINATION>(weir_info_, host, out_plugin,       \
-                                                          out_error);                          \
+      return ::weir::internal::Entry<SOURCE, DESTINATION, SERVICE>(weir_info_, host,          \
+                                                                   out_plugin, out_error);     \
     } catch (...) {                                                                            \
       return ::weir::internal::Finish(::weir::Status::Error("plugin descriptor threw"),        \
                                       out_error);                                              \

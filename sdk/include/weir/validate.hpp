@@ -32,9 +32,9 @@ inline bool IsValidPluginName(std::string_view name) {
 inline Status ValidateDescriptor(const weir_plugin& d, uint32_t minor_min = 0,
                                  uint32_t minor_max = WEIR_ABI_MINOR) {
   auto bad = [](std::string what) { return Status::Error("descriptor: " + what); };
-  if (d.struct_size < sizeof(weir_plugin)) {
+  if (d.struct_size < WEIR_PLUGIN_SIZE_1_0) {
     return bad("struct_size " + std::to_string(d.struct_size) + " is smaller than the v1.0 size " +
-               std::to_string(sizeof(weir_plugin)));
+               std::to_string(WEIR_PLUGIN_SIZE_1_0));
   }
   if (d.abi_minor < minor_min || d.abi_minor > minor_max) {
     return bad("answered ABI minor " + std::to_string(d.abi_minor) + ", outside the host's " +
@@ -45,9 +45,16 @@ inline Status ValidateDescriptor(const weir_plugin& d, uint32_t minor_min = 0,
     return bad("name '" + std::string(d.name) + "' must match [a-z0-9][a-z0-9-]* (max 64)");
   }
   if (d.version == nullptr || d.version[0] == '\0') return bad("version is NULL or empty");
-  if (d.kinds == 0 || (d.kinds & ~(WEIR_KIND_SOURCE | WEIR_KIND_DESTINATION)) != 0) {
+  // The service member exists only from 1.1 on, and only if the plugin's struct is that large.
+  const bool has_service_member = d.abi_minor >= 1 && d.struct_size >= WEIR_PLUGIN_SIZE_1_1;
+  const uint32_t known_kinds = WEIR_KIND_SOURCE | WEIR_KIND_DESTINATION |
+                               (has_service_member ? WEIR_KIND_SERVICE : 0u);
+  if (d.kinds == 0 || (d.kinds & ~known_kinds) != 0) {
     return bad("kinds " + std::to_string(d.kinds) +
-               " must be WEIR_KIND_SOURCE and/or WEIR_KIND_DESTINATION");
+               (has_service_member
+                    ? " must be WEIR_KIND_SOURCE, WEIR_KIND_DESTINATION and/or WEIR_KIND_SERVICE"
+                    : " must be WEIR_KIND_SOURCE and/or WEIR_KIND_DESTINATION (WEIR_KIND_SERVICE "
+                      "needs ABI minor 1 and a 1.1-sized descriptor)"));
   }
   if (d.stream_count == 0 || d.streams == nullptr) return bad("declares no streams");
   for (size_t i = 0; i < d.stream_count; ++i) {
@@ -95,7 +102,29 @@ inline Status ValidateDescriptor(const weir_plugin& d, uint32_t minor_min = 0,
     if (v->flush == nullptr) return bad("destination vtable has NULL 'flush'");
     if (v->close == nullptr) return bad("destination vtable has NULL 'close'");
   }
+  if (has_service_member) {
+    const bool is_service = (d.kinds & WEIR_KIND_SERVICE) != 0;
+    if (is_service != (d.service != nullptr)) {
+      return bad(is_service ? "kinds says service but the service vtable is NULL"
+                            : "service vtable given but kinds does not say service");
+    }
+    if (const weir_service_vtable* v = d.service) {
+      if (v->struct_size < sizeof(weir_service_vtable)) {
+        return bad("service vtable struct_size " + std::to_string(v->struct_size) + " < " +
+                   std::to_string(sizeof(weir_service_vtable)));
+      }
+      if (v->open == nullptr) return bad("service vtable has NULL 'open'");
+      if (v->run == nullptr) return bad("service vtable has NULL 'run'");
+      if (v->close == nullptr) return bad("service vtable has NULL 'close'");
+    }
+  }
   return Status::OK();
+}
+
+/// The descriptor's service vtable, or NULL when it has none or predates 1.1.
+inline const weir_service_vtable* ServiceOf(const weir_plugin& d) {
+  if (d.abi_minor < 1 || d.struct_size < WEIR_PLUGIN_SIZE_1_1) return nullptr;
+  return d.service;
 }
 
 }  // namespace weir
