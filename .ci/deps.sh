@@ -7,6 +7,9 @@ WEIR_APT_PACKAGES=(
   libboost-system-dev zlib1g-dev libzstd-dev
   clang libclang-rt-14-dev
   binutils file curl
+  libcurl4-openssl-dev libssl-dev
+  libdeflate-dev libhowardhinnant-date-dev tzdata
+  unixodbc unixodbc-dev odbc-postgresql postgresql
 )
 
 weir_install_deps() {

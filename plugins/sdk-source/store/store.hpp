@@ -19,8 +19,11 @@
 //
 //   auto store = Store::Open({.dir = "/var/lib/weir/sdk-source/demo"});
 //   auto seqs = (*store)->Append({Record::Event(json, time_ms)});   // durable on return
-//   std::vector<StoredRecord> out;
+//   ReadResult out;
 //   (*store)->Read(Stream::kEvents, {.after_seq = 0, .max_records = 1000}, out);
+//
+// The on-disk format, recovery rules and guarantees are in docs/sdk-source-store.md;
+// store/store_stats.hpp exposes counters (fsyncs, group commits, torn tails cut, ...).
 #ifndef WEIR_SDK_SOURCE_STORE_STORE_HPP
 #define WEIR_SDK_SOURCE_STORE_STORE_HPP
 
@@ -40,7 +43,7 @@ namespace weir::sdksource {
 
 enum class Stream : uint8_t { kEvents = 0, kUsers = 1, kIdentities = 2 };
 inline constexpr Stream kAllStreams[] = {Stream::kEvents, Stream::kUsers, Stream::kIdentities};
-const char* StreamName(Stream s);                         ///< "events", "users", "identities"
+const char* StreamName(Stream s);  ///< "events", "users", "identities"
 std::optional<Stream> StreamFromName(std::string_view name);
 
 /// One profile operation from /engage, identify traits or /v1/users (Mixpanel semantics).
@@ -96,7 +99,10 @@ struct ReadBounds {
   uint64_t max_bytes = 0;  ///< counted as the JSON bytes plus one newline each
 };
 
-/// Output of Read(): records whose json views point into `arena`.
+/// Output of Read(): records whose json views point into `arena`. The arena is exactly the
+/// records as NDJSON (each json followed by one '\n', in order), so it can be handed on as a
+/// batch body without another copy; its size is what max_bytes counted. Reuse one ReadResult
+/// across reads to keep its buffers.
 struct ReadResult {
   std::string arena;
   std::vector<StoredRecord> records;
@@ -145,6 +151,10 @@ class Store {
   static Result<std::unique_ptr<Store>> OpenReadOnly(const StoreOptions& options);
 
   /// Appends all records in order under consecutive seqs and returns once they are durable.
+  /// Records are checked first (events/identities: non-empty JSON without a raw newline, at
+  /// most 1 GiB; users: a non-empty UTF-8 distinct_id and well-formed op arguments); a bad one
+  /// fails the whole call with a message naming its index, and nothing is stored. After a
+  /// write or fsync failure the store refuses every later Append (reopen to recover).
   /// All-or-nothing towards the caller: on error nothing is acknowledged (records may still be
   /// on disk and appear to readers after a restart; the collector's dedupe key is insert_id).
   /// Profile records are applied to the current profile state; an op that cannot apply (e.g.

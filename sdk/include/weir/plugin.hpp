@@ -287,6 +287,27 @@ class BatchBuilder {
     times_.push_back(event_time_ms);
     seqs_.push_back(ingest_seq);
   }
+  /// Appends `count` records already laid out as NDJSON in `ndjson`: each record's JSON
+  /// followed by '\n', back to back, nothing else; `starts[i]` is where record i begins. An
+  /// empty builder takes the buffer over without copying it: the fast path for a source whose
+  /// storage already holds NDJSON (sdk-source's store reads).
+  void AppendNdjson(std::string&& ndjson, const size_t* starts, const int64_t* event_time_ms,
+                    const uint64_t* ingest_seq, size_t count) {
+    const size_t base = data_.size();
+    if (base == 0) {
+      data_ = std::move(ndjson);
+    } else {
+      data_.append(ndjson);
+    }
+    offsets_.reserve(offsets_.size() + count);
+    times_.reserve(times_.size() + count);
+    seqs_.reserve(seqs_.size() + count);
+    for (size_t i = 0; i < count; ++i) {
+      offsets_.push_back(base + starts[i]);
+      times_.push_back(event_time_ms[i]);
+      seqs_.push_back(ingest_seq[i]);
+    }
+  }
   size_t count() const { return times_.size(); }
   size_t bytes() const { return data_.size(); }
   void set_high_watermark(std::string wm) { high_watermark_ = std::move(wm); }

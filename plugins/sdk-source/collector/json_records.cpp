@@ -1,0 +1,169 @@
+// plugins/sdk-source/collector/json_records.cpp — record splitting and profile operations.
+#include "collector/json_records.hpp"
+
+namespace weir::sdksource {
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+std::string_view TrimLeft(std::string_view s) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  return s;
+}
+
+bool Blank(std::string_view line) { return TrimLeft(line).empty(); }
+
+std::string TooMany(size_t n, const Limits& limits) {
+  return "too many records: " + std::to_string(n) + " > max_records_per_request (" +
+         std::to_string(limits.max_records_per_request) + ")";
+}
+
+}  // namespace
+
+simdjson::dom::parser& ThreadParser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+void ForEachRecord(simdjson::dom::parser& parser, std::string_view body, const Limits& limits,
+                   ParsedRequest& parsed, const std::function<bool(size_t, element)>& fn,
+                   const std::function<bool(size_t, std::string)>& on_bad_line) {
+  body = TrimLeft(body);
+  if (body.empty()) {
+    parsed.Fail(400, "empty body: expected a JSON array, a JSON object or NDJSON");
+    return;
+  }
+  element root;
+  auto error = parser.parse(body.data(), body.size()).get(root);
+  if (!error) {
+    if (root.type() == element_type::ARRAY) {
+      simdjson::dom::array records(root);
+      size_t n = records.size();
+      parsed.input_count = n;
+      if (n > limits.max_records_per_request) {
+        parsed.Fail(400, TooMany(n, limits));
+        return;
+      }
+      size_t i = 0;
+      for (element record : records) {
+        if (!fn(i++, record)) return;
+      }
+      return;
+    }
+    if (root.type() == element_type::OBJECT) {
+      parsed.input_count = 1;
+      fn(0, root);
+      return;
+    }
+    parsed.Fail(400,
+                std::string("expected a JSON array or object, found ") + JsonTypeName(root.type()));
+    return;
+  }
+  if (body.front() != '{') {
+    parsed.Fail(400, std::string("body is not valid JSON: ") + simdjson::error_message(error));
+    return;
+  }
+  // NDJSON: count first so an oversized request is refused before any work.
+  size_t n = 0;
+  for (size_t pos = 0; pos < body.size();) {
+    size_t nl = body.find('\n', pos);
+    if (nl == std::string_view::npos) nl = body.size();
+    if (!Blank(body.substr(pos, nl - pos))) ++n;
+    pos = nl + 1;
+  }
+  parsed.input_count = n;
+  if (n > limits.max_records_per_request) {
+    parsed.Fail(400, TooMany(n, limits));
+    return;
+  }
+  size_t index = 0;
+  for (size_t pos = 0; pos < body.size();) {
+    size_t nl = body.find('\n', pos);
+    if (nl == std::string_view::npos) nl = body.size();
+    std::string_view line = body.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (Blank(line)) continue;
+    element record;
+    if (auto e = parser.parse(line.data(), line.size()).get(record)) {
+      if (!on_bad_line(index++, std::string("invalid JSON: ") + simdjson::error_message(e))) {
+        return;
+      }
+      continue;
+    }
+    if (!fn(index++, record)) return;
+  }
+}
+
+std::optional<ProfileOp::Kind> ProfileOpKind(std::string_view key) {
+  using K = ProfileOp::Kind;
+  if (key == "$set") return K::kSet;
+  if (key == "$set_once") return K::kSetOnce;
+  if (key == "$unset") return K::kUnset;
+  if (key == "$add") return K::kAdd;
+  if (key == "$append") return K::kAppend;
+  if (key == "$union") return K::kUnion;
+  if (key == "$remove") return K::kRemove;
+  if (key == "$delete") return K::kDelete;
+  return std::nullopt;
+}
+
+std::optional<FieldError> ParseProfileOp(ProfileOp::Kind kind, element argument,
+                                         std::string_view field, const Limits& limits,
+                                         ProfileOp& out) {
+  using K = ProfileOp::Kind;
+  out.kind = kind;
+  out.argument_json.clear();
+  if (kind == K::kDelete) {
+    out.argument_json = "null";
+    return std::nullopt;
+  }
+  if (kind == K::kUnset) {
+    if (argument.type() != element_type::ARRAY) {
+      return FieldError{std::string(field), std::string("expected an array of property names, "
+                                                        "found ") +
+                                                JsonTypeName(argument.type())};
+    }
+    size_t i = 0, count = 0;
+    for (element name : simdjson::dom::array(argument)) {
+      if (name.type() != element_type::STRING) {
+        return FieldError{
+            std::string(field) + "[" + std::to_string(i) + "]",
+            std::string("expected a property name, found ") + JsonTypeName(name.type())};
+      }
+      ++i;
+      ++count;
+    }
+    if (count > limits.max_properties) {
+      return FieldError{std::string(field), "names " + std::to_string(count) +
+                                                " properties; max_properties is " +
+                                                std::to_string(limits.max_properties)};
+    }
+    AppendCanonical(out.argument_json, argument);
+    return std::nullopt;
+  }
+  if (argument.type() != element_type::OBJECT) {
+    return FieldError{std::string(field),
+                      std::string("expected an object, found ") + JsonTypeName(argument.type())};
+  }
+  for (auto f : simdjson::dom::object(argument)) {
+    if (kind == K::kAdd && f.value.type() != element_type::INT64 &&
+        f.value.type() != element_type::UINT64 && f.value.type() != element_type::DOUBLE) {
+      return FieldError{std::string(field) + "." + std::string(f.key),
+                        std::string("$add needs a number, found ") + JsonTypeName(f.value.type())};
+    }
+    if (kind == K::kUnion && f.value.type() != element_type::ARRAY) {
+      return FieldError{
+          std::string(field) + "." + std::string(f.key),
+          std::string("$union needs an array, found ") + JsonTypeName(f.value.type())};
+    }
+  }
+  PropertyBuilder props(limits);
+  props.AddObject(simdjson::dom::object(argument));
+  return props.Write(out.argument_json, field);
+}
+
+}  // namespace weir::sdksource
