@@ -68,7 +68,9 @@ TEST(SnowflakeSql, SessionSetupPinsUtcAndTimestampMapping) {
             "SELECT COUNT(*) FROM INFORMATION_SCHEMA.SCHEMATA WHERE SCHEMA_NAME = ?");
   // The PostgreSQL dialect differs here and nowhere else.
   SqlBuilder pg(Dialect::kPostgres, Weir(), {});
-  EXPECT_EQ(pg.SessionSetup(), std::vector<std::string>{"SET TIME ZONE 'UTC'"});
+  EXPECT_EQ(pg.SessionSetup(),
+            (std::vector<std::string>{"SET TIME ZONE 'UTC'", "SET enable_hashjoin = off",
+                                      "SET enable_mergejoin = off"}));
   for (StreamKind k : {StreamKind::kEvents, StreamKind::kUsers, StreamKind::kIdentities}) {
     EXPECT_EQ(pg.CreateTarget(k), sql.CreateTarget(k));
     EXPECT_EQ(pg.Merge(k), sql.Merge(k));
