@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "weir/json.hpp"
 #include "weir/plugin.hpp"
 
 namespace weir::host {
@@ -90,8 +91,7 @@ Result<std::string> ResolveConfigJson(std::string_view json, const std::string& 
 /// True for a valid pipeline name: [a-z0-9][a-z0-9_-]*, at most 64 characters.
 bool IsValidPipelineName(std::string_view name);
 
-/// Quotes `s` as a JSON string (with escapes).
-std::string JsonQuote(std::string_view s);
+using weir::JsonQuote;  // weir/json.hpp
 
 }  // namespace weir::host
 

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "weir/json.hpp"
+
 namespace weir::snowflake {
 namespace {
 
@@ -29,37 +31,6 @@ uint64_t Fnv1a(std::string_view s) {
   return h;
 }
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          *out += buf;
-        } else {
-          out->push_back(c);  // UTF-8 passes through unchanged
-        }
-    }
-  }
-  out->push_back('"');
-}
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
@@ -110,10 +81,10 @@ std::string StagedRowsToNdjson(const StagedRows& rows, const std::vector<std::st
     out.push_back('{');
     for (size_t c = 0; c < rows.columns() && c < columns.size(); ++c) {
       if (c > 0) out.push_back(',');
-      AppendJsonString(columns[c], &out);
+      weir::AppendJsonString(out, columns[c]);
       out.push_back(':');
       if (auto f = rows.field(r, c)) {
-        AppendJsonString(*f, &out);
+        weir::AppendJsonString(out, *f);
       } else {
         out += "null";
       }

@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "weir/json.hpp"
 #include "weir/plugin.h"
 #include "weir/plugin.hpp"
 #include "weir/validate.hpp"
@@ -24,6 +25,17 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // Status <-> weir_error
+
+TEST(Json, QuotesEscapeExactlyWhatRfc8259Requires) {
+  EXPECT_EQ(weir::JsonQuote("plain"), "\"plain\"");
+  EXPECT_EQ(weir::JsonQuote("q\"b\\"), "\"q\\\"b\\\\\"");
+  EXPECT_EQ(weir::JsonQuote(std::string("\n\r\t\b\f\x01\x1f", 7)),
+            "\"\\n\\r\\t\\b\\f\\u0001\\u001f\"");
+  EXPECT_EQ(weir::JsonQuote("caf\xc3\xa9 \xe6\x97\xa5 /</"), "\"caf\xc3\xa9 \xe6\x97\xa5 /</\"");
+  std::string out = "x";
+  weir::AppendJsonString(out, std::string("a\0b", 3));
+  EXPECT_EQ(out, "x\"a\\u0000b\"");
+}
 
 TEST(Status, FillErrorAndFromErrorRoundTripEveryField) {
   const weir::Status original =

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "collector/collector_config.hpp"
+#include "weir/json.hpp"
 
 namespace weir::sdksource {
 
@@ -55,9 +56,8 @@ std::optional<std::string> TimeFromString(std::string_view text, int64_t& out_ms
 /// A JSON time value (number or string) → ms UTC.
 std::optional<std::string> TimeFromJson(simdjson::dom::element value, int64_t& out_ms);
 
-/// Appends `s` as a JSON string literal: '"', '\\' and control characters escaped, other
-/// bytes (valid UTF-8, which simdjson has checked) copied.
-void AppendJsonString(std::string& out, std::string_view s);
+/// JSON string writing is the SDK's (weir/json.hpp); simdjson has already checked the UTF-8.
+using weir::AppendJsonString;
 /// Appends a number the way canonical records write them: integers exactly, doubles in the
 /// shortest form that reads back to the same value.
 void AppendJsonNumber(std::string& out, simdjson::dom::element number);

@@ -2,6 +2,8 @@
 // simdjson DOM, editing, comparing and serializing (see json_value.hpp).
 #include "store/json_value.hpp"
 
+#include "weir/json.hpp"
+
 #include <simdjson.h>
 
 #include <charconv>
@@ -184,46 +186,7 @@ bool Value::Equals(const Value& other) const {
   }
 }
 
-void AppendString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t run = 0;  // start of the current run of bytes that need no escaping
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xf]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
+void AppendString(std::string& out, std::string_view s) { AppendJsonString(out, s); }
 
 void Value::AppendJson(std::string& out) const {
   char buf[32];
