@@ -22,33 +22,20 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "weir_process.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using weir::test::Process;
+using ProcResult = weir::test::ProcessResult;
+using weir::test::ReadWholeFile;
 
 void WriteFile(const fs::path& p, const std::string& s) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << s;
 }
-
-struct Proc {
-  pid_t pid = -1;
-  fs::path out, err;
-};
-
-struct Result {
-  int code = -1;  // exit code, or 128+signal
-  std::string out, err;
-};
 
 class RunTest : public ::testing::Test {
  protected:
@@ -85,44 +72,14 @@ class RunTest : public ::testing::Test {
     WriteFile(dir_ / "pipelines" / (name + ".json"), json);
   }
 
-  std::vector<std::string> Args(std::vector<std::string> rest) const {
-    std::vector<std::string> a = {WEIR_BINARY, "--data-dir", (dir_ / "data").string(),
-                                  "--plugins-dir", WEIR_PLUGINS_DIR, "--pipelines-dir",
-                                  (dir_ / "pipelines").string()};
-    a.insert(a.end(), rest.begin(), rest.end());
-    return a;
+  std::vector<std::string> Args(const std::vector<std::string>& rest) const {
+    return weir::test::WeirCommand(WEIR_BINARY, dir_, WEIR_PLUGINS_DIR, rest);
   }
 
-  Proc Start(std::vector<std::string> args) {
-    static int counter = 0;
-    Proc p;
-    p.out = dir_ / ("stdout-" + std::to_string(counter));
-    p.err = dir_ / ("stderr-" + std::to_string(counter++));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, p.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawn(&p.pid, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    EXPECT_EQ(rc, 0) << "cannot start " << args[0];
-    return p;
-  }
+  Process Start(std::vector<std::string> args) { return weir::test::StartProcess(args, dir_); }
+  static ProcResult Wait(const Process& p) { return weir::test::WaitProcess(p); }
 
-  static Result Wait(const Proc& p) {
-    int status = 0;
-    waitpid(p.pid, &status, 0);
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = ReadFile(p.out);
-    r.err = ReadFile(p.err);
-    return r;
-  }
-
-  Result Weir(std::vector<std::string> rest) { return Wait(Start(Args(std::move(rest)))); }
+  ProcResult Weir(const std::vector<std::string>& rest) { return Wait(Start(Args(rest))); }
 
   /// Every line of every destination file, keyed by insert_id → how many times seen.
   std::map<std::string, int> Delivered() const {
@@ -130,7 +87,7 @@ class RunTest : public ::testing::Test {
     if (!fs::exists(dir_ / "out" / "events")) return seen;
     for (const auto& f : fs::directory_iterator(dir_ / "out" / "events")) {
       if (f.path().extension() != ".ndjson") continue;  // temp files of a killed write
-      std::istringstream in(ReadFile(f.path()));
+      std::istringstream in(ReadWholeFile(f.path()));
       std::string line;
       while (std::getline(in, line)) {
         auto a = line.find("\"insert_id\":\"");
@@ -160,23 +117,23 @@ class RunTest : public ::testing::Test {
 TEST_F(RunTest, ExportsEverythingOnceThenReportsNoData) {
   AppendEvents(0, 1000);
   WritePipeline("demo", "", 100);
-  Result r = Weir({"run", "demo"});
+  ProcResult r = Weir({"run", "demo"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("succeeded: 1000 rows"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("10 batches"), std::string::npos) << r.out;
   ExpectExactlyOnce(1000);
   // The source lines arrive byte-exact.
-  std::string src = ReadFile(dir_ / "source.ndjson");
+  std::string src = ReadWholeFile(dir_ / "source.ndjson");
   std::string first = src.substr(0, src.find('\n') + 1);
-  EXPECT_EQ(ReadFile(dir_ / "out" / "events" / "demo.events.000000000001.ndjson").substr(
+  EXPECT_EQ(ReadWholeFile(dir_ / "out" / "events" / "demo.events.000000000001.ndjson").substr(
                 0, first.size()),
             first);
 
-  Result again = Weir({"run", "demo"});
+  ProcResult again = Weir({"run", "demo"});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("no_data: 0 rows"), std::string::npos) << again.out;
 
-  Result runs = Weir({"runs", "demo", "--json"});
+  ProcResult runs = Weir({"runs", "demo", "--json"});
   ASSERT_EQ(runs.code, 0) << runs.err;
   EXPECT_NE(runs.out.find("\"status\":\"no_data\""), std::string::npos) << runs.out;
   EXPECT_NE(runs.out.find("\"status\":\"succeeded\",\"started_at_ms\""), std::string::npos)
@@ -189,7 +146,7 @@ TEST_F(RunTest, IncrementalRunExportsOnlyNewRecords) {
   WritePipeline("inc", "", 100);
   ASSERT_EQ(Weir({"run", "inc"}).code, 0);
   AppendEvents(250, 130);
-  Result r = Weir({"run", "inc"});
+  ProcResult r = Weir({"run", "inc"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("succeeded: 130 rows"), std::string::npos) << r.out;
   ExpectExactlyOnce(380);
@@ -199,10 +156,10 @@ TEST_F(RunTest, RetryableErrorsAreRetriedAndCounted) {
   AppendEvents(0, 50);
   WritePipeline("retry", R"(,"fail_first_writes":2,"fail_retryable":true)", 100,
                 R"({"max_attempts":5,"initial_backoff_ms":1,"max_backoff_ms":5})");
-  Result r = Weir({"run", "retry"});
+  ProcResult r = Weir({"run", "retry"});
   ASSERT_EQ(r.code, 0) << r.err;
   ExpectExactlyOnce(50);
-  Result logs = Weir({"logs", "1"});
+  ProcResult logs = Weir({"logs", "1"});
   ASSERT_EQ(logs.code, 0) << logs.err;
   EXPECT_NE(logs.out.find("retrying"), std::string::npos) << logs.out;
   EXPECT_NE(logs.out.find("host.retries=2"), std::string::npos) << logs.out;
@@ -212,7 +169,7 @@ TEST_F(RunTest, RetriesStopAtTheCap) {
   AppendEvents(0, 10);
   WritePipeline("cap", R"(,"fail_first_writes":100,"fail_retryable":true)", 100,
                 R"({"max_attempts":3,"initial_backoff_ms":1,"max_backoff_ms":2})");
-  Result r = Weir({"run", "cap"});
+  ProcResult r = Weir({"run", "cap"});
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_NE(r.err.find("failed after 3 attempts"), std::string::npos) << r.err;
   EXPECT_TRUE(Delivered().empty());
@@ -221,34 +178,34 @@ TEST_F(RunTest, RetriesStopAtTheCap) {
 TEST_F(RunTest, FatalErrorFailsTheRunAndTheNextRunReplaysTheSameBatch) {
   AppendEvents(0, 120);
   WritePipeline("fatal", R"(,"fail_first_writes":1,"fail_retryable":false)", 50);
-  Result r = Weir({"run", "fatal"});
+  ProcResult r = Weir({"run", "fatal"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("injected failure"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("weir logs 1"), std::string::npos) << r.err;
-  Result show = Weir({"pipeline", "show", "fatal"});
+  ProcResult show = Weir({"pipeline", "show", "fatal"});
   EXPECT_NE(show.out.find("one batch pending"), std::string::npos) << show.out;
 
   WritePipeline("fatal", "", 50);
-  Result again = Weir({"run", "fatal"});
+  ProcResult again = Weir({"run", "fatal"});
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.err.find("replaying batch 1"), std::string::npos) << again.err;
   ExpectExactlyOnce(120);
-  Result runs = Weir({"runs", "fatal", "--json"});
+  ProcResult runs = Weir({"runs", "fatal", "--json"});
   EXPECT_NE(runs.out.find("\"status\":\"failed\""), std::string::npos) << runs.out;
 }
 
 TEST_F(RunTest, SecondConcurrentRunOfThePipelineIsRefused) {
   AppendEvents(0, 40);
   WritePipeline("busy", R"(,"delay_ms":300)", 10);
-  Proc first = Start(Args({"run", "busy"}));
+  Process first = Start(Args({"run", "busy"}));
   // Wait until the first run holds the lock (its log exists).
   for (int i = 0; i < 200 && !fs::exists(dir_ / "data" / "logs" / "run-1.log"); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  Result second = Weir({"run", "busy"});
+  ProcResult second = Weir({"run", "busy"});
   EXPECT_EQ(second.code, 5) << second.err;
   EXPECT_NE(second.err.find("already running"), std::string::npos) << second.err;
-  Result r = Wait(first);
+  ProcResult r = Wait(first);
   ASSERT_EQ(r.code, 0) << r.err;
   ExpectExactlyOnce(40);
 }
@@ -256,12 +213,12 @@ TEST_F(RunTest, SecondConcurrentRunOfThePipelineIsRefused) {
 TEST_F(RunTest, SigtermCancelsAndTheNextRunResumes) {
   AppendEvents(0, 60);
   WritePipeline("term", R"(,"delay_ms":200)", 10);
-  Proc p = Start(Args({"run", "term"}));
+  Process p = Start(Args({"run", "term"}));
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   kill(p.pid, SIGTERM);
-  Result r = Wait(p);
+  ProcResult r = Wait(p);
   EXPECT_EQ(r.code, 130) << r.err;
-  Result runs = Weir({"runs", "term", "--json"});
+  ProcResult runs = Weir({"runs", "term", "--json"});
   EXPECT_NE(runs.out.find("\"status\":\"cancelled\""), std::string::npos) << runs.out;
   WritePipeline("term", "", 10);
   ASSERT_EQ(Weir({"run", "term"}).code, 0);
@@ -272,11 +229,11 @@ TEST_F(RunTest, BadPipelineFileNamesFileAndField) {
   WriteFile(dir_ / "pipelines" / "bad.json",
             R"({"name":"bad","project":"p","source":{"plugin":"file-source"},
                 "destination":{"plugin":"file-destination"},"batch":{"max_records":"many"}})");
-  Result r = Weir({"run", "bad"});
+  ProcResult r = Weir({"run", "bad"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("bad.json: $.batch.max_records: expected an integer"), std::string::npos)
       << r.err;
-  Result v = Weir({"pipeline", "validate"});
+  ProcResult v = Weir({"pipeline", "validate"});
   EXPECT_EQ(v.code, 2);
   EXPECT_NE(v.out.find("INVALID"), std::string::npos) << v.out;
 }
@@ -287,7 +244,7 @@ TEST_F(RunTest, MissingEnvSecretIsNamedButNeverPrinted) {
             R"({"name":"sec","project":"p","source":{"plugin":"file-source","config":{"path":")" +
                 (dir_ / "source.ndjson").string() +
                 R"("}},"destination":{"plugin":"file-destination","config":{"dir":"${WEIR_TEST_UNSET_DIR_VAR}"}}})");
-  Result r = Weir({"run", "sec"});
+  ProcResult r = Weir({"run", "sec"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("$.destination.config.dir: environment variable WEIR_TEST_UNSET_DIR_VAR "
                        "is not set"),
@@ -300,13 +257,13 @@ TEST_F(RunTest, UnknownPluginAndWrongKindAreClear) {
   WriteFile(dir_ / "pipelines" / "nop.json",
             R"({"name":"nop","project":"p","source":{"plugin":"no-such-plugin"},
                 "destination":{"plugin":"file-destination","config":{"dir":"/tmp"}}})");
-  Result r = Weir({"run", "nop"});
+  ProcResult r = Weir({"run", "nop"});
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("no plugin named 'no-such-plugin'"), std::string::npos) << r.err;
   WriteFile(dir_ / "pipelines" / "kind.json",
             R"({"name":"kind","project":"p","source":{"plugin":"file-destination"},
                 "destination":{"plugin":"file-destination","config":{"dir":"/tmp"}}})");
-  Result k = Weir({"run", "kind"});
+  ProcResult k = Weir({"run", "kind"});
   EXPECT_EQ(k.code, 3);
   EXPECT_NE(k.err.find("is a destination, not a source"), std::string::npos) << k.err;
 }
@@ -315,7 +272,7 @@ TEST_F(RunTest, PluginConfigErrorsAreShownAsThePluginSaysThem) {
   WriteFile(dir_ / "pipelines" / "cfg.json",
             R"({"name":"cfg","project":"p","source":{"plugin":"file-source","config":{"path":7}},
                 "destination":{"plugin":"file-destination","config":{"dir":"/tmp"}}})");
-  Result v = Weir({"pipeline", "validate", "cfg"});
+  ProcResult v = Weir({"pipeline", "validate", "cfg"});
   EXPECT_EQ(v.code, 2);
   EXPECT_NE(v.out.find("cfg.json: source 'file-source' config"), std::string::npos) << v.out;
   EXPECT_NE(v.out.find("path"), std::string::npos) << v.out;
@@ -334,10 +291,10 @@ TEST_F(RunTest, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
   int replays = 0;
   int next = kRecords;
   for (int i = 0; i < 40; ++i) {
-    Proc p = Start(Args({"run", "crash", "--no-progress"}));
+    Process p = Start(Args({"run", "crash", "--no-progress"}));
     std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms(rng)));
     kill(p.pid, SIGKILL);
-    Result r = Wait(p);
+    ProcResult r = Wait(p);
     if (r.code == 128 + SIGKILL) ++killed;
     for (size_t at = r.err.find("replaying batch"); at != std::string::npos;
          at = r.err.find("replaying batch", at + 1)) {
@@ -349,7 +306,7 @@ TEST_F(RunTest, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
       next += 10;
     }
   }
-  Result last = Weir({"run", "crash", "--no-progress"});
+  ProcResult last = Weir({"run", "crash", "--no-progress"});
   ASSERT_EQ(last.code, 0) << last.err;
   EXPECT_GE(killed, 20) << "too few runs were actually killed to prove anything";
   // Kills land between intent and commit often enough that later runs replay pending batches;
@@ -357,7 +314,7 @@ TEST_F(RunTest, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
   EXPECT_GE(replays, 1) << "no run ever replayed a pending batch";
   std::printf("killed %d runs, %d pending batches replayed\n", killed, replays);
   ExpectExactlyOnce(next);
-  Result runs = Weir({"runs", "crash", "--json", "--limit", "100"});
+  ProcResult runs = Weir({"runs", "crash", "--json", "--limit", "100"});
   EXPECT_NE(runs.out.find("\"status\":\"interrupted\""), std::string::npos) << runs.out;
 }
 
@@ -369,7 +326,7 @@ namespace {
 // refused with its own reason, and `plugins check` runs the conformance kit.
 class CliPlugins : public RunTest {
  protected:
-  Result Plugins(std::vector<std::string> rest, const std::string& dirs) {
+  ProcResult Plugins(std::vector<std::string> rest, const std::string& dirs) {
     std::vector<std::string> a = {WEIR_BINARY, "--data-dir", (dir_ / "data").string(),
                                   "--plugins-dir", dirs};
     a.insert(a.end(), rest.begin(), rest.end());
@@ -380,7 +337,7 @@ class CliPlugins : public RunTest {
 TEST_F(CliPlugins, ListShowsGoodPluginsAndRefusesEachBadOneWithItsReason) {
   const std::string dirs = std::string(WEIR_PLUGINS_DIR) + ":" + WEIR_TEST_BAD_DIR + ":" +
                            WEIR_TEST_GOOD_DIR;
-  Result r = Plugins({"plugins", "list"}, dirs);
+  ProcResult r = Plugins({"plugins", "list"}, dirs);
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* good : {"file-source", "file-destination", "frozen-v1-0"}) {
     EXPECT_NE(r.out.find(std::string("\n") + good + " "), std::string::npos) << good << "\n"
@@ -402,43 +359,43 @@ TEST_F(CliPlugins, ListShowsGoodPluginsAndRefusesEachBadOneWithItsReason) {
     std::string rest = r.err.substr(at + line.size(), r.err.find('\n', at) - at - line.size());
     EXPECT_NE(rest.find(reason), std::string::npos) << file << ": " << rest;
   }
-  Result json = Plugins({"plugins", "list", "--json"}, dirs);
+  ProcResult json = Plugins({"plugins", "list", "--json"}, dirs);
   ASSERT_EQ(json.code, 0);
   EXPECT_NE(json.out.find("\"name\":\"frozen-v1-0\""), std::string::npos) << json.out;
   EXPECT_NE(json.out.find("\"reason\":\"crashed with SIGSEGV"), std::string::npos) << json.out;
 }
 
 TEST_F(CliPlugins, ShowPrintsTheConfigSchema) {
-  Result r = Plugins({"plugins", "show", "file-destination"}, WEIR_PLUGINS_DIR);
+  ProcResult r = Plugins({"plugins", "show", "file-destination"}, WEIR_PLUGINS_DIR);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("kinds:       destination"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"dir\""), std::string::npos) << r.out;
-  Result missing = Plugins({"plugins", "show", "nope"}, WEIR_PLUGINS_DIR);
+  ProcResult missing = Plugins({"plugins", "show", "nope"}, WEIR_PLUGINS_DIR);
   EXPECT_EQ(missing.code, 3);
   EXPECT_NE(missing.err.find("no plugin named 'nope'"), std::string::npos) << missing.err;
 }
 
 TEST_F(CliPlugins, CheckPassesOnOurPluginsAndRefusesABadFile) {
-  Result r = Plugins({"plugins", "check",
+  ProcResult r = Plugins({"plugins", "check",
                       std::string(WEIR_PLUGINS_DIR) + "/libweir-file-destination.so",
                       "--destination-config", "{\"dir\":\"" + (dir_ / "out").string() + "\"}"},
                      WEIR_PLUGINS_DIR);
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find(" 0 failed"), std::string::npos) << r.out;
-  Result bad = Plugins({"plugins", "check", std::string(WEIR_TEST_BAD_DIR) + "/libweir-segfault.so"},
+  ProcResult bad = Plugins({"plugins", "check", std::string(WEIR_TEST_BAD_DIR) + "/libweir-segfault.so"},
                        WEIR_PLUGINS_DIR);
   EXPECT_EQ(bad.code, 3);
   EXPECT_NE(bad.err.find("refused: crashed with SIGSEGV"), std::string::npos) << bad.err;
 }
 
 TEST_F(CliPlugins, HelpTeaches) {
-  Result r = Plugins({"--help"}, WEIR_PLUGINS_DIR);
+  ProcResult r = Plugins({"--help"}, WEIR_PLUGINS_DIR);
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("Exit codes:"), std::string::npos);
-  Result run = Plugins({"run", "--help"}, WEIR_PLUGINS_DIR);
+  ProcResult run = Plugins({"run", "--help"}, WEIR_PLUGINS_DIR);
   EXPECT_EQ(run.code, 0);
   EXPECT_NE(run.out.find("Usage: weir run PIPELINE"), std::string::npos) << run.out;
-  Result unknown = Plugins({"frobnicate"}, WEIR_PLUGINS_DIR);
+  ProcResult unknown = Plugins({"frobnicate"}, WEIR_PLUGINS_DIR);
   EXPECT_EQ(unknown.code, 2);
   EXPECT_NE(unknown.err.find("unknown command 'frobnicate'"), std::string::npos);
 }

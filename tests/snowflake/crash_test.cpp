@@ -3,11 +3,8 @@
 // killed with SIGKILL at random moments mid-load, then a last run finishes. Every event must be
 // in the table exactly once and every committed batch in the ledger once. The password reaches
 // the plugin only through a ${ENV} reference in the pipeline file.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,30 +18,12 @@
 #include <vector>
 
 #include "pg_server.hpp"
-
-extern char** environ;
+#include "weir_process.hpp"
 
 namespace fs = std::filesystem;
 
 namespace weir::snowflake::testing {
 namespace {
-
-std::string ReadAll(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct Proc {
-  pid_t pid = -1;
-  fs::path out, err;
-};
-
-struct Exit {
-  int code = -1;  // exit code, or 128 + signal
-  std::string out, err;
-};
 
 class SnowflakeCrash : public ::testing::Test {
  protected:
@@ -83,43 +62,14 @@ class SnowflakeCrash : public ::testing::Test {
         << R"("batch":{"max_records":)" << max_records << "}}";
   }
 
-  Proc Start() {
-    static int counter = 0;
-    std::vector<std::string> args = {WEIR_BINARY,
-                                     "--data-dir",
-                                     (dir_ / "data").string(),
-                                     "--plugins-dir",
-                                     WEIR_PLUGINS_DIR,
-                                     "--pipelines-dir",
-                                     (dir_ / "pipelines").string(),
-                                     "run",
-                                     "wh",
-                                     "--no-progress"};
-    Proc p;
-    p.out = dir_ / ("stdout-" + std::to_string(counter));
-    p.err = dir_ / ("stderr-" + std::to_string(counter++));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, p.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&p.pid, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    EXPECT_EQ(rc, 0) << "cannot start " << args[0];
-    return p;
+  weir::test::Process Start() {
+    return weir::test::StartProcess(
+        weir::test::WeirCommand(WEIR_BINARY, dir_, WEIR_PLUGINS_DIR, {"run", "wh", "--no-progress"}),
+        dir_);
   }
 
-  static Exit Wait(const Proc& p) {
-    int status = 0;
-    waitpid(p.pid, &status, 0);
-    Exit e;
-    e.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    e.out = ReadAll(p.out);
-    e.err = ReadAll(p.err);
-    return e;
+  static weir::test::ProcessResult Wait(const weir::test::Process& p) {
+    return weir::test::WaitProcess(p);
   }
 
   PgServer* pg_ = nullptr;
@@ -138,10 +88,10 @@ TEST_F(SnowflakeCrash, KillNineMidLoadThenRerunLeavesEveryEventExactlyOnce) {
   int replays = 0;
   int next = kInitial;
   for (int i = 0; i < 12; ++i) {
-    Proc p = Start();
+    weir::test::Process p = Start();
     std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms(rng)));
     kill(p.pid, SIGKILL);
-    Exit e = Wait(p);
+    weir::test::ProcessResult e = Wait(p);
     if (e.code == 128 + SIGKILL) ++killed;
     for (size_t at = e.err.find("replaying batch"); at != std::string::npos;
          at = e.err.find("replaying batch", at + 1)) {
@@ -153,7 +103,7 @@ TEST_F(SnowflakeCrash, KillNineMidLoadThenRerunLeavesEveryEventExactlyOnce) {
       next += 100;
     }
   }
-  Exit last = Wait(Start());
+  weir::test::ProcessResult last = Wait(Start());
   ASSERT_EQ(last.code, 0) << last.err;
   EXPECT_GE(killed, 6) << "too few runs were killed mid-load to prove anything";
   std::printf("killed %d runs, %d pending batches replayed\n", killed, replays);
@@ -192,7 +142,7 @@ TEST_F(SnowflakeCrash, KillNineMidLoadThenRerunLeavesEveryEventExactlyOnce) {
 TEST_F(SnowflakeCrash, BatchesTheWarehouseAlreadyCommittedAreNoOpsWhenReplayed) {
   AppendEvents(0, 1000);
   WritePipeline(300);
-  Exit first = Wait(Start());
+  weir::test::ProcessResult first = Wait(Start());
   ASSERT_EQ(first.code, 0) << first.err;
   auto loaded_at = [this] {
     return *pg_->Query(
@@ -201,7 +151,7 @@ TEST_F(SnowflakeCrash, BatchesTheWarehouseAlreadyCommittedAreNoOpsWhenReplayed) 
   };
   const std::string before = loaded_at();
   fs::remove_all(dir_ / "data");  // the host forgets every commit
-  Exit again = Wait(Start());
+  weir::test::ProcessResult again = Wait(Start());
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("succeeded: 1000 rows"), std::string::npos) << again.out;
   size_t noops = 0;

@@ -1,11 +1,8 @@
 // tests/s3/plugin/run_test.cpp — end-to-end: the real `weir run` moving file-source records into
 // the s3 plugin with a file:// URL, including kill -9 at random moments; every source line must
 // arrive exactly once, byte-exact, in the partition of its own event time.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -20,23 +17,15 @@
 #include <vector>
 
 #include "test_util.hpp"
-
-extern char** environ;
+#include "weir_process.hpp"
 
 namespace weir::s3_test {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Proc {
-  pid_t pid = -1;
-  std::string out, err;
-};
-
-struct RunResult {
-  int code = -1;  // exit code, or 128 + signal
-  std::string out, err;
-};
+using Proc = weir::test::Process;
+using RunResult = weir::test::ProcessResult;
 
 constexpr int64_t kDayStart = 1763769600000;  // 2025-11-22T00:00:00Z
 
@@ -69,37 +58,11 @@ class S3PluginRun : public ::testing::Test {
   }
 
   Proc Start(const std::vector<std::string>& rest) {
-    static int counter = 0;
-    std::vector<std::string> args = {WEIR_BINARY,       "--data-dir",     dir_ / "data",
-                                     "--plugins-dir",   WEIR_PLUGINS_DIR, "--pipelines-dir",
-                                     dir_ / "pipelines"};
-    args.insert(args.end(), rest.begin(), rest.end());
-    Proc p;
-    p.out = dir_ / ("stdout-" + std::to_string(counter));
-    p.err = dir_ / ("stderr-" + std::to_string(counter++));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, p.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&p.pid, argv[0], &fa, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    EXPECT_EQ(rc, 0) << "cannot start " << args[0];
-    return p;
+    return weir::test::StartProcess(
+        weir::test::WeirCommand(WEIR_BINARY, dir_.path(), WEIR_PLUGINS_DIR, rest), dir_.path());
   }
 
-  static RunResult Wait(const Proc& p) {
-    int status = 0;
-    waitpid(p.pid, &status, 0);
-    RunResult r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = ReadFile(p.out);
-    r.err = ReadFile(p.err);
-    return r;
-  }
+  static RunResult Wait(const Proc& p) { return weir::test::WaitProcess(p); }
 
   RunResult Weir(const std::vector<std::string>& rest) { return Wait(Start(rest)); }
 

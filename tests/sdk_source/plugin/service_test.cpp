@@ -3,13 +3,10 @@
 // posts events over real HTTP, SIGTERM stops it cleanly, and `weir run` exports exactly what
 // was acknowledged.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,8 +16,7 @@
 #include <vector>
 
 #include "plugin_test_util.hpp"
-
-extern char** environ;
+#include "weir_process.hpp"
 
 namespace weir::sdksource_test {
 namespace {
@@ -70,26 +66,6 @@ std::string PostNative(const std::string& token, const std::string& ndjson) {
          std::to_string(ndjson.size()) + "\r\nConnection: close\r\n\r\n" + ndjson;
 }
 
-int Wait(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-pid_t Spawn(std::vector<std::string> args, const fs::path& out, const fs::path& err) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
-}
-
 TEST(SdkSourcePluginEndToEndService, CollectorRunsAsAHostServiceAndItsDataExports) {
   TempDir tmp;
   const fs::path root = tmp.path();
@@ -97,18 +73,19 @@ TEST(SdkSourcePluginEndToEndService, CollectorRunsAsAHostServiceAndItsDataExport
   // The token comes from the environment through a ${VAR} reference, like any secret.
   ::setenv("WEIR_TEST_COLLECTOR_TOKEN", "tok-service-test", 1);
   WriteFile(root / "collector.json",
-            R"({"data_dir":")" + (root / "data").string() + R"(","listen":"127.0.0.1:)" +
+            R"({"data_dir":")" + (root / "collector-data").string() + R"(","listen":"127.0.0.1:)" +
                 std::to_string(port) +
                 R"(","projects":{"demo":{"tokens":["${WEIR_TEST_COLLECTOR_TOKEN}"]}}})");
-  pid_t svc = Spawn({WEIR_BINARY, "--plugins-dir", WEIR_PLUGINS_DIR, "service", "run",
-                     "sdk-source", "--config", "@" + (root / "collector.json").string()},
-                    root / "svc.out", root / "svc.err");
+  weir::test::Process svc = weir::test::StartProcess(
+      {WEIR_BINARY, "--plugins-dir", WEIR_PLUGINS_DIR, "service", "run", "sdk-source",
+       "--config", "@" + (root / "collector.json").string()},
+      root);
   std::string probe;
   for (int i = 0; i < 200 && probe.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
     probe = Http(port, PostNative("wrong-token", "{}\n"));
   }
-  ASSERT_NE(probe.find(" 401 "), std::string::npos) << probe << ReadFile(root / "svc.err");
+  ASSERT_NE(probe.find(" 401 "), std::string::npos) << probe << ReadFile(svc.err);
 
   std::string ndjson;
   for (int i = 0; i < 25; ++i) {
@@ -118,23 +95,22 @@ TEST(SdkSourcePluginEndToEndService, CollectorRunsAsAHostServiceAndItsDataExport
   }
   std::string ok = Http(port, PostNative("tok-service-test", ndjson));
   ASSERT_NE(ok.find(" 200 "), std::string::npos) << ok;
-  ::kill(svc, SIGTERM);
-  EXPECT_EQ(Wait(svc), 0) << ReadFile(root / "svc.err");
-  const std::string log = ReadFile(root / "svc.err");
+  ::kill(svc.pid, SIGTERM);
+  const weir::test::ProcessResult stopped = weir::test::WaitProcess(svc);
+  EXPECT_EQ(stopped.code, 0) << stopped.err;
+  const std::string& log = stopped.err;
   EXPECT_NE(log.find("service 'sdk-source' stopped"), std::string::npos) << log;
   EXPECT_EQ(log.find("tok-service-test"), std::string::npos) << "the token was logged";
 
   fs::create_directories(root / "pipelines");
   WriteFile(root / "pipelines/p.json",
             R"({"name":"p","project":"demo","source":{"plugin":"sdk-source","config":{"data_dir":")" +
-                (root / "data").string() +
+                (root / "collector-data").string() +
                 R"(","project":"demo"}},"destination":{"plugin":"file-destination","config":{"dir":")" +
                 (root / "out").string() + R"("}}})");
-  pid_t run = Spawn({WEIR_BINARY, "--data-dir", (root / "state").string(), "--plugins-dir",
-                     WEIR_PLUGINS_DIR, "--pipelines-dir", (root / "pipelines").string(),
-                     "run", "p"},
-                    root / "run.out", root / "run.err");
-  ASSERT_EQ(Wait(run), 0) << ReadFile(root / "run.err");
+  const weir::test::ProcessResult run = weir::test::WaitProcess(weir::test::StartProcess(
+      weir::test::WeirCommand(WEIR_BINARY, root, WEIR_PLUGINS_DIR, {"run", "p"}), root));
+  ASSERT_EQ(run.code, 0) << run.err;
   std::string exported;
   for (const auto& f : fs::directory_iterator(root / "out/events")) {
     if (f.path().extension() == ".ndjson") exported += ReadFile(f.path());

@@ -1,0 +1,100 @@
+// tests/common/weir_process.hpp — run real processes (the `weir` binary above all) from tests.
+//
+// Header-only helpers shared by the end-to-end suites (tests/run, tests/s3, tests/snowflake,
+// tests/sdk_source): start a process with stdout/stderr captured in files (so a SIGKILLed
+// child loses nothing it printed), wait for it, and build `weir` command lines that point at a
+// test's own data, plugins and pipelines directories.
+//
+//   weir::test::Process p = weir::test::StartProcess(
+//       weir::test::WeirCommand(WEIR_BINARY, dir, WEIR_PLUGINS_DIR, {"run", "demo"}), dir);
+//   kill(p.pid, SIGKILL);
+//   weir::test::ProcessResult r = weir::test::WaitProcess(p);   // r.code == 128 + SIGKILL
+#ifndef WEIR_TESTS_COMMON_WEIR_PROCESS_HPP
+#define WEIR_TESTS_COMMON_WEIR_PROCESS_HPP
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace weir::test {
+
+struct Process {
+  pid_t pid = -1;
+  std::filesystem::path out;  ///< file holding the child's stdout
+  std::filesystem::path err;  ///< file holding the child's stderr
+};
+
+struct ProcessResult {
+  int code = -1;  ///< exit code, or 128 + signal number
+  std::string out;
+  std::string err;
+};
+
+inline std::string ReadWholeFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// Starts args[0] (an absolute path) with `args`, stdin from /dev/null and stdout/stderr into
+/// fresh files under `dir`. pid stays -1 if the process cannot be started.
+inline Process StartProcess(std::vector<std::string> args, const std::filesystem::path& dir) {
+  static std::atomic<int> counter{0};
+  const int n = counter++;
+  Process p;
+  p.out = dir / ("stdout-" + std::to_string(n));
+  p.err = dir / ("stderr-" + std::to_string(n));
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, p.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, p.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (posix_spawn(&p.pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) p.pid = -1;
+  posix_spawn_file_actions_destroy(&fa);
+  return p;
+}
+
+/// Waits for `p` and collects its exit code and output.
+inline ProcessResult WaitProcess(const Process& p) {
+  ProcessResult r;
+  if (p.pid <= 0) {
+    r.err = "process was not started";
+    return r;
+  }
+  int status = 0;
+  ::waitpid(p.pid, &status, 0);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = ReadWholeFile(p.out);
+  r.err = ReadWholeFile(p.err);
+  return r;
+}
+
+/// `weir --data-dir DIR/data --plugins-dir PLUGINS --pipelines-dir DIR/pipelines REST...`
+inline std::vector<std::string> WeirCommand(const std::string& weir_binary,
+                                            const std::filesystem::path& dir,
+                                            const std::string& plugins_dir,
+                                            const std::vector<std::string>& rest) {
+  std::vector<std::string> a = {weir_binary,   "--data-dir",      (dir / "data").string(),
+                                "--plugins-dir", plugins_dir,       "--pipelines-dir",
+                                (dir / "pipelines").string()};
+  a.insert(a.end(), rest.begin(), rest.end());
+  return a;
+}
+
+}  // namespace weir::test
+
+#endif  // WEIR_TESTS_COMMON_WEIR_PROCESS_HPP
