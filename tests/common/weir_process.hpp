@@ -18,10 +18,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 extern char** environ;  // NOLINT: POSIX
@@ -81,6 +85,20 @@ inline ProcessResult WaitProcess(const Process& p) {
   r.out = ReadWholeFile(p.out);
   r.err = ReadWholeFile(p.err);
   return r;
+}
+
+/// Polls the child's stderr file until it contains `needle` (true), or the child is gone or
+/// `timeout` passed (false). Lets a kill test strike inside the run instead of during start-up,
+/// however slow the build (sanitizers) makes start-up.
+inline bool WaitForStderr(const Process& p, std::string_view needle,
+                          std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (ReadWholeFile(p.err).find(needle) != std::string::npos) return true;
+    if (::kill(p.pid, 0) != 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
 }
 
 /// `weir --data-dir DIR/data --plugins-dir PLUGINS --pipelines-dir DIR/pipelines REST...`
