@@ -6,6 +6,7 @@
 // pasted into the wrong field.
 #include "s3_config.hpp"
 
+
 #include <date/tz.h>
 #include <simdjson.h>
 
@@ -13,9 +14,10 @@
 #include <exception>
 #include <initializer_list>
 #include <iterator>
-#include <set>
 #include <string>
 #include <utility>
+
+#include "weir/config_json.hpp"
 
 namespace weir::s3 {
 namespace {
@@ -39,27 +41,6 @@ constexpr std::string_view kKnownKeys[] = {"url",
                                            "tls_verify",
                                            "ca_bundle",
                                            "parallelism"};
-
-const char* JsonTypeName(const simdjson::dom::element& element) {
-  switch (element.type()) {
-    case simdjson::dom::element_type::ARRAY:
-      return "array";
-    case simdjson::dom::element_type::OBJECT:
-      return "object";
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE:
-      return "number";
-    case simdjson::dom::element_type::STRING:
-      return "string";
-    case simdjson::dom::element_type::BOOL:
-      return "boolean";
-    case simdjson::dom::element_type::NULL_VALUE:
-      return "null";
-  }
-  return "unknown";
-}
-
 /// A rejected value, quoted, as far as it is safe to show: short keywords are echoed; anything
 /// long or unusual (possibly a secret pasted into the wrong field) only by its length, and
 /// user info in URLs ("user:password@") never.
@@ -90,26 +71,7 @@ Status FieldError(std::string_view key, const std::string& what) {
 class ConfigReader {
  public:
   Status Parse(std::string_view json) {
-    simdjson::dom::element root;
-    if (auto error = parser_.parse(json.data(), json.size()).get(root); error) {
-      return Status::InvalidConfig(std::string("config: not valid JSON (") +
-                                   simdjson::error_message(error) + ")");
-    }
-    if (root.type() != simdjson::dom::element_type::OBJECT) {
-      return Status::InvalidConfig(std::string("config: expected a JSON object, got ") +
-                                   JsonTypeName(root));
-    }
-    obj_ = root.get_object().value_unsafe();
-    std::set<std::string_view> seen;
-    for (simdjson::dom::key_value_pair field : obj_) {
-      if (std::find(std::begin(kKnownKeys), std::end(kKnownKeys), field.key) ==
-          std::end(kKnownKeys)) {
-        std::string list;
-        for (std::string_view k : kKnownKeys) list += (list.empty() ? "" : ", ") + std::string(k);
-        return FieldError(field.key, "unknown key (known keys: " + list + ")");
-      }
-      if (!seen.insert(field.key).second) return FieldError(field.key, "given more than once");
-    }
+    WEIR_RETURN_NOT_OK(ParseConfigObject(parser_, json, kKnownKeys, &obj_));
     return Status::OK();
   }
 

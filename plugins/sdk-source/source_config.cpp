@@ -4,11 +4,13 @@
 // the form the host shows an operator ("config.data_dir: expected a string, got number").
 #include "source_config.hpp"
 
+
 #include <simdjson.h>
 
-#include <set>
 #include <string>
 #include <string_view>
+
+#include "weir/config_json.hpp"
 
 namespace weir::sdksource {
 
@@ -44,27 +46,6 @@ namespace {
 constexpr std::string_view kKnownKeys[] = {"data_dir", "project", "retention_days"};
 /// Far beyond any sensible retention, small enough that days * 86400000 fits an int64.
 constexpr int64_t kMaxRetentionDays = 1000000;
-
-const char* JsonTypeName(const simdjson::dom::element& element) {
-  switch (element.type()) {
-    case simdjson::dom::element_type::ARRAY:
-      return "array";
-    case simdjson::dom::element_type::OBJECT:
-      return "object";
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE:
-      return "number";
-    case simdjson::dom::element_type::STRING:
-      return "string";
-    case simdjson::dom::element_type::BOOL:
-      return "boolean";
-    case simdjson::dom::element_type::NULL_VALUE:
-      return "null";
-  }
-  return "unknown";
-}
-
 Result<std::string> RequiredString(const simdjson::dom::object& obj, const char* key) {
   simdjson::dom::element value;
   if (obj.at_key(key).get(value) != simdjson::SUCCESS) {
@@ -86,28 +67,8 @@ Result<std::string> RequiredString(const simdjson::dom::object& obj, const char*
 
 Result<SourceConfig> ParseSourceConfig(std::string_view json) {
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto error = parser.parse(json.data(), json.size()).get(root); error) {
-    return Status::InvalidConfig(std::string("config: not valid JSON (") +
-                                 simdjson::error_message(error) + ")");
-  }
-  if (root.type() != simdjson::dom::element_type::OBJECT) {
-    return Status::InvalidConfig(std::string("config: expected a JSON object, got ") +
-                                 JsonTypeName(root));
-  }
-  const simdjson::dom::object obj = root.get_object().value_unsafe();
-  std::set<std::string_view> seen;
-  for (simdjson::dom::key_value_pair field : obj) {
-    bool known = false;
-    for (std::string_view k : kKnownKeys) known = known || k == field.key;
-    if (!known) {
-      return Status::InvalidConfig("config." + std::string(field.key) +
-                                   ": unknown key (known keys: data_dir, project, retention_days)");
-    }
-    if (!seen.insert(field.key).second) {
-      return Status::InvalidConfig("config." + std::string(field.key) + ": given more than once");
-    }
-  }
+  simdjson::dom::object obj;
+  WEIR_RETURN_NOT_OK(ParseConfigObject(parser, json, kKnownKeys, &obj));
 
   SourceConfig config;
   WEIR_ASSIGN_OR_RETURN(std::string data_dir, RequiredString(obj, "data_dir"));

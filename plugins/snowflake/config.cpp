@@ -7,6 +7,8 @@
 #include <set>
 #include <utility>
 
+#include "weir/config_json.hpp"
+
 namespace weir::snowflake {
 
 const char* const kConfigSchema = R"json({
@@ -67,44 +69,6 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
-
-const char* TypeName(const element& e) {
-  switch (e.type()) {
-    case element_type::ARRAY:
-      return "array";
-    case element_type::OBJECT:
-      return "object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE:
-      return "number";
-    case element_type::STRING:
-      return "string";
-    case element_type::BOOL:
-      return "boolean";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "unknown";
-}
-
-/// Refuses keys outside `known` and duplicate keys.
-Status CheckKeys(const object& obj, const std::string& where, const std::set<std::string>& known) {
-  std::set<std::string_view> seen;
-  for (auto field : obj) {
-    if (known.count(std::string(field.key)) == 0) {
-      std::string list;
-      for (const std::string& k : known) list += (list.empty() ? "" : ", ") + k;
-      return Status::InvalidConfig(where + std::string(field.key) +
-                                   ": unknown key (known keys: " + list + ")");
-    }
-    if (!seen.insert(field.key).second) {
-      return Status::InvalidConfig(where + std::string(field.key) + ": given more than once");
-    }
-  }
-  return Status::OK();
-}
-
 /// The string at `key`, or `fallback` when absent. Never echoes the value (it may be a secret).
 Result<std::string> OptionalString(const object& obj, const std::string& where, const char* key,
                                    std::string fallback = "") {
@@ -112,7 +76,7 @@ Result<std::string> OptionalString(const object& obj, const std::string& where, 
   if (obj.at_key(key).get(e)) return fallback;
   std::string_view s;
   if (e.get_string().get(s)) {
-    return Status::InvalidConfig(where + key + ": expected a string, got " + TypeName(e));
+    return Status::InvalidConfig(where + key + ": expected a string, got " + JsonTypeName(e));
   }
   if (s.find('\0') != std::string_view::npos) {
     return Status::InvalidConfig(where + key + ": must not contain NUL bytes");
@@ -126,7 +90,7 @@ Result<int64_t> OptionalInt(const object& obj, const std::string& where, const c
   if (obj.at_key(key).get(e)) return fallback;
   int64_t v = 0;
   if (e.get_int64().get(v)) {
-    return Status::InvalidConfig(where + key + ": expected an integer, got " + TypeName(e));
+    return Status::InvalidConfig(where + key + ": expected an integer, got " + JsonTypeName(e));
   }
   if (v < min || v > max) {
     return Status::InvalidConfig(where + key + ": " + std::to_string(v) + " is outside [" +
@@ -149,10 +113,10 @@ Status ParseTables(const object& root, TableNames* tables) {
   object obj;
   if (e.get_object().get(obj)) {
     return Status::InvalidConfig(std::string("config.tables: expected an object, got ") +
-                                 TypeName(e));
+                                 JsonTypeName(e));
   }
   const std::string where = "config.tables.";
-  WEIR_RETURN_NOT_OK(CheckKeys(obj, where, {"events", "users", "identities", "ledger"}));
+  WEIR_RETURN_NOT_OK(CheckConfigKeys(obj, where, {"events", "users", "identities", "ledger"}));
   struct Slot {
     const char* key;
     std::string* out;
@@ -186,7 +150,7 @@ Status ParsePromoted(const object& root, std::vector<PromotedColumn>* out) {
   simdjson::dom::array arr;
   if (e.get_array().get(arr)) {
     return Status::InvalidConfig(std::string("config.promoted_columns: expected an array, got ") +
-                                 TypeName(e));
+                                 JsonTypeName(e));
   }
   std::set<std::string> used_events = ReservedColumns(StreamKind::kEvents);
   std::set<std::string> used_users = ReservedColumns(StreamKind::kUsers);
@@ -196,9 +160,9 @@ Status ParsePromoted(const object& root, std::vector<PromotedColumn>* out) {
     object obj;
     if (item.get_object().get(obj)) {
       return Status::InvalidConfig(where.substr(0, where.size() - 1) +
-                                   ": expected an object, got " + TypeName(item));
+                                   ": expected an object, got " + JsonTypeName(item));
     }
-    WEIR_RETURN_NOT_OK(CheckKeys(obj, where, {"path", "column", "type", "stream"}));
+    WEIR_RETURN_NOT_OK(CheckConfigKeys(obj, where, {"path", "column", "type", "stream"}));
     PromotedColumn p;
     WEIR_ASSIGN_OR_RETURN(p.pointer, OptionalString(obj, where, "path"));
     if (p.pointer.empty() || p.pointer[0] != '/') {
@@ -285,23 +249,15 @@ std::string OdbcValue(std::string_view value) {
 
 Result<Config> ParseConfig(std::string_view json) {
   simdjson::dom::parser parser;
-  element root;
-  if (auto error = parser.parse(json.data(), json.size()).get(root); error) {
-    return Status::InvalidConfig(std::string("config: not valid JSON (") +
-                                 simdjson::error_message(error) + ")");
-  }
   object obj;
-  if (root.get_object().get(obj)) {
-    return Status::InvalidConfig(std::string("config: expected a JSON object, got ") +
-                                 TypeName(root));
-  }
+  WEIR_RETURN_NOT_OK(ParseConfigObject(
+      parser, json,
+      {"connection_string", "dsn", "account", "user", "password", "authenticator",
+       "private_key_file", "private_key_passphrase", "warehouse", "database", "schema", "role",
+       "tables", "load_method", "rows_per_statement", "stage_dir", "login_timeout_s", "dialect",
+       "promoted_columns"},
+      &obj));
   const std::string where = "config.";
-  WEIR_RETURN_NOT_OK(
-      CheckKeys(obj, where,
-                {"connection_string", "dsn", "account", "user", "password", "authenticator",
-                 "private_key_file", "private_key_passphrase", "warehouse", "database", "schema",
-                 "role", "tables", "load_method", "rows_per_statement", "stage_dir",
-                 "login_timeout_s", "dialect", "promoted_columns"}));
   Config c;
   WEIR_ASSIGN_OR_RETURN(c.connection_string, OptionalString(obj, where, "connection_string"));
   WEIR_ASSIGN_OR_RETURN(c.dsn, OptionalString(obj, where, "dsn"));

@@ -20,63 +20,13 @@
 #include <string>
 #include <string_view>
 
+#include "weir/config_json.hpp"
 #include "weir/plugin.hpp"
 
 namespace weir::testplugins {
 
-/// The JSON type name of `element` as an operator would say it ("string", "number", ...).
-inline const char* JsonTypeName(const simdjson::dom::element& element) {
-  switch (element.type()) {
-    case simdjson::dom::element_type::ARRAY:
-      return "array";
-    case simdjson::dom::element_type::OBJECT:
-      return "object";
-    case simdjson::dom::element_type::INT64:
-    case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE:
-      return "number";
-    case simdjson::dom::element_type::STRING:
-      return "string";
-    case simdjson::dom::element_type::BOOL:
-      return "boolean";
-    case simdjson::dom::element_type::NULL_VALUE:
-      return "null";
-  }
-  return "unknown";
-}
-
-/// Parses `config` into `*out` (valid as long as `parser` is untouched) and rejects anything but
-/// a JSON object whose keys are all in `known_keys`, each at most once.
-inline Status ParseConfigObject(simdjson::dom::parser& parser, std::string_view config,
-                                std::initializer_list<std::string_view> known_keys,
-                                simdjson::dom::object* out) {
-  simdjson::dom::element root;
-  if (auto error = parser.parse(config.data(), config.size()).get(root); error) {
-    return Status::InvalidConfig(std::string("config: not valid JSON (") +
-                                 simdjson::error_message(error) + ")");
-  }
-  if (root.type() != simdjson::dom::element_type::OBJECT) {
-    return Status::InvalidConfig(std::string("config: expected a JSON object, got ") +
-                                 JsonTypeName(root));
-  }
-  simdjson::dom::object obj = root.get_object().value_unsafe();
-  std::set<std::string_view> seen;
-  for (simdjson::dom::key_value_pair field : obj) {
-    bool known = false;
-    for (std::string_view k : known_keys) known = known || k == field.key;
-    if (!known) {
-      std::string list;
-      for (std::string_view k : known_keys) list += (list.empty() ? "" : ", ") + std::string(k);
-      return Status::InvalidConfig("config." + std::string(field.key) +
-                                   ": unknown key (known keys: " + list + ")");
-    }
-    if (!seen.insert(field.key).second) {
-      return Status::InvalidConfig("config." + std::string(field.key) + ": given more than once");
-    }
-  }
-  *out = obj;
-  return Status::OK();
-}
+using weir::JsonTypeName;       // weir/config_json.hpp
+using weir::ParseConfigObject;  // weir/config_json.hpp
 
 /// The required non-empty string at `key`.
 inline Result<std::string> RequiredString(const simdjson::dom::object& obj, const char* key) {
