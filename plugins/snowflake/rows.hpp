@@ -39,6 +39,9 @@ class StagedRows {
   /// Appends one field to the current row; rows fill left to right, columns() fields each.
   void Add(std::string_view value);
   void AddNull();
+  /// Makes room for `rows` more rows holding `bytes` bytes in all, so that the Add() calls
+  /// do not reallocate on the way. An estimate only: more still fits.
+  void Reserve(size_t rows, size_t bytes);
 
   /// The field, or nullopt for SQL NULL. Valid until the next Add().
   std::optional<std::string_view> field(size_t row, size_t column) const;

@@ -434,6 +434,23 @@ TEST(SnowflakeRows, TimestampsAreUtcMilliseconds) {
   EXPECT_FALSE(FormatTimestampMs(-62135596800001).ok());
 }
 
+TEST(SnowflakeRows, TimestampsAtTheEdges) {
+  EXPECT_EQ(FormatTimestampMs(-62135596800000).value(), "0001-01-01 00:00:00.000");
+  EXPECT_EQ(FormatTimestampMs(-62135596799999).value(), "0001-01-01 00:00:00.001");
+  // Before 1970 the millisecond still counts forward within the (earlier) day.
+  EXPECT_EQ(FormatTimestampMs(-999).value(), "1969-12-31 23:59:59.001");
+  EXPECT_EQ(FormatTimestampMs(-1000).value(), "1969-12-31 23:59:59.000");
+  EXPECT_EQ(FormatTimestampMs(-86400001).value(), "1969-12-30 23:59:59.999");
+  // 1900 and 2100 are not leap years, 2024 is.
+  EXPECT_EQ(FormatTimestampMs(-2203891200001).value(), "1900-02-28 23:59:59.999");
+  EXPECT_EQ(FormatTimestampMs(-2203891200000).value(), "1900-03-01 00:00:00.000");
+  EXPECT_EQ(FormatTimestampMs(1709251199999).value(), "2024-02-29 23:59:59.999");
+  EXPECT_EQ(FormatTimestampMs(4107542399999).value(), "2100-02-28 23:59:59.999");
+  EXPECT_EQ(FormatTimestampMs(253402300800000).status().message(),
+            "time 253402300800000 ms is outside years 1..9999 and cannot be stored as "
+            "TIMESTAMP_NTZ");
+}
+
 TEST(SnowflakeRows, EventsKeepRawPropertiesAndDropInBatchDuplicates) {
   TestBatch batch(
       {
@@ -480,6 +497,64 @@ TEST(SnowflakeRows, IdentitiesDedupeOnThePair) {
   EXPECT_EQ(Dump(*rows),
             (std::vector<std::vector<std::string>>{{"d1", "u1", "1970-01-01 00:00:01.000"},
                                                    {"d1", "u2", "1970-01-01 00:00:03.000"}}));
+}
+
+TEST(SnowflakeRows, ManyRecordsDedupeAndKeepTheirText) {
+  // Enough records that the strings outgrow any small buffer and the duplicate check has to
+  // tell many keys apart; the escapes make the parser write unescaped copies.
+  std::vector<std::string> events, users;
+  for (int i = 0; i < 1000; ++i) {
+    events.push_back(R"({"insert_id":"insert-id-\u00e9-)" + std::to_string(i % 300) +
+                     R"(","event":"ev\"ent-)" + std::to_string(i) + R"(","time":)" +
+                     std::to_string(i) + "}");
+    users.push_back(R"({"distinct_id":"a-long-distinct-id-\u00e9-)" + std::to_string(i % 50) +
+                    R"(","updated_at":)" + std::to_string(i % 7) + R"(,"properties":{"i":)" +
+                    std::to_string(i) + "}}");
+  }
+  TestBatch event_batch(events);
+  auto rows = BuildStagedRows(StreamKind::kEvents, {}, event_batch.view());
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  auto d = Dump(*rows);
+  ASSERT_EQ(d.size(), 300u);
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(d[i][0], "insert-id-\xc3\xa9-" + std::to_string(i));
+    EXPECT_EQ(d[i][1], "ev\"ent-" + std::to_string(i));
+  }
+
+  TestBatch user_batch(users);
+  rows = BuildStagedRows(StreamKind::kUsers, {}, user_batch.view());
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  d = Dump(*rows);
+  // Per user the last record with the greatest updated_at, staged in record order.
+  std::map<int, int> user_of_winner;
+  for (int u = 0; u < 50; ++u) {
+    int winner = u;
+    for (int i = u; i < 1000; i += 50) {
+      if (i % 7 >= winner % 7) winner = i;
+    }
+    user_of_winner[winner] = u;
+  }
+  std::vector<std::vector<std::string>> expected;
+  for (const auto& [winner, u] : user_of_winner) {
+    expected.push_back({"a-long-distinct-id-\xc3\xa9-" + std::to_string(u),
+                        "1970-01-01 00:00:00.00" + std::to_string(winner % 7),
+                        R"({"i":)" + std::to_string(winner) + "}", "false"});
+  }
+  EXPECT_EQ(d, expected);
+}
+
+TEST(SnowflakeRows, IdentitiesCompareThePairNotAJoinedString) {
+  TestBatch batch({
+      R"({"distinct_id":"a\u0000b","user_id":"c"})",
+      R"({"distinct_id":"a","user_id":"b\u0000c"})",
+      R"({"distinct_id":"a","user_id":"b\u0000c"})",
+  });
+  auto rows = BuildStagedRows(StreamKind::kIdentities, {}, batch.view());
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  auto d = Dump(*rows);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0][0], std::string("a\0b", 3));
+  EXPECT_EQ(d[1][1], std::string("b\0c", 3));
 }
 
 TEST(SnowflakeRows, PromotedColumnsAreTypeCheckedHere) {
