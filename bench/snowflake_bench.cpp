@@ -19,11 +19,14 @@
 //           it.
 //
 // The timed part excludes generating the data and connecting. Prints one line
-// `RESULT mode=<mode> rows=<n> seconds=<s> rows_per_s=<r>`.
+// `RESULT mode=<mode> rows=<n> seconds=<s> rows_per_s=<r> client_cpu_s=<c>` and one line
+// `PHASES name_ms=<ms> ...` saying where the wall time went.
 //
 //   snowflake_bench bare --conn "Driver=...;Server=127.0.0.1;Port=5432;Database=postgres"
 //       --user weir --schema BENCH_BARE --rows 200000 --batch 10000 --rows-per-statement 1000
 //   (one command line)
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -104,10 +107,30 @@ double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
 }
 
-void Report(const std::string& mode, long rows, double seconds) {
-  std::printf("RESULT mode=%s rows=%ld seconds=%.3f rows_per_s=%.0f\n", mode.c_str(), rows, seconds,
-              rows / seconds);
+/// CPU seconds (user + system) this process has used so far.
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
 }
+
+/// The timed part of a mode: wall time and this process's CPU time (the ODBC driver and, in
+/// plugin mode, the plugin run in it; the server's CPU is counted by bench/run-snowflake).
+class Timed {
+ public:
+  Timed() : wall_(std::chrono::steady_clock::now()), cpu_(CpuSeconds()) {}
+  double seconds() const { return Seconds(wall_); }
+  void Report(const std::string& mode, long rows) const {
+    const double s = seconds();
+    std::printf("RESULT mode=%s rows=%ld seconds=%.3f rows_per_s=%.0f client_cpu_s=%.2f\n",
+                mode.c_str(), rows, s, rows / s, CpuSeconds() - cpu_);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point wall_;
+  double cpu_;
+};
 
 /// The staged column values of all events (the same strings the plugin binds).
 std::vector<StagedRows> StageAll(long rows, long batch) {
@@ -196,15 +219,21 @@ int Bare(const Args& args, bool typed) {
       "INSERT INTO " + table +
       " (\"INSERT_ID\", \"EVENT\", \"DISTINCT_ID\", \"TIME\", \"PROPERTIES\") VALUES " +
       (typed ? "(?, ?, ?, CAST(? AS TIMESTAMP_NTZ), PARSE_JSON(?))" : "(?, ?, ?, ?, ?)");
-  const auto start = std::chrono::steady_clock::now();
+  const Timed timed;
+  double commit_s = 0;
   for (const StagedRows& b : staged) {
     for (size_t begin = 0; begin < b.rows(); begin += static_cast<size_t>(per_statement)) {
       const size_t end = std::min(b.rows(), begin + static_cast<size_t>(per_statement));
       if (auto st = (*session)->InsertRows(insert, b, begin, end); !st.ok()) Die(st.ToString());
     }
+    const auto commit_start = std::chrono::steady_clock::now();
     if (auto st = (*session)->Commit(); !st.ok()) Die(st.ToString());
+    commit_s += Seconds(commit_start);
   }
-  Report(typed ? "typed" : "bare", rows, Seconds(start));
+  const double total_s = timed.seconds();
+  timed.Report(typed ? "typed" : "bare", rows);
+  std::printf("PHASES insert_ms=%.0f commit_ms=%.0f\n", 1000 * (total_s - commit_s),
+              1000 * commit_s);
   return 0;
 }
 
@@ -230,7 +259,7 @@ int Plugin(const Args& args) {
   for (long first = 0; first < rows; first += batch) {
     batches.push_back(std::make_unique<Batch>(first, std::min(batch, rows - first)));
   }
-  const auto start = std::chrono::steady_clock::now();
+  const Timed timed;
   uint64_t seq = 0;
   for (const auto& b : batches) {
     char key[64];
@@ -247,7 +276,7 @@ int Plugin(const Args& args) {
       Die(weir::Status::FromError(WEIR_ERROR, &err).ToString());
     }
   }
-  Report("plugin", rows, Seconds(start));
+  timed.Report("plugin", rows);
   std::printf("PHASES parse_ms=%.0f stage_ms=%.0f merge_ms=%.0f commit_ms=%.0f\n",
               host.Metric("snowflake.parse_ms"), host.Metric("snowflake.stage_ms"),
               host.Metric("snowflake.merge_ms"), host.Metric("snowflake.commit_ms"));
