@@ -10,6 +10,9 @@
 //           InsertRows, `--rows-per-statement` rows per execution) of the same strings into a
 //           plain table of five VARCHAR columns, a COMMIT every `--batch` rows — no parsing, no
 //           staging table, no MERGE, no ledger;
+//   bare-temporary
+//           the same, into a TEMPORARY table like the plugin's staging table (no WAL): the
+//           plugin's staging step alone;
 //   typed   the same array-bound INSERT straight into a copy of the plugin's EVENTS table,
 //           converting as the plugin's MERGE does (CAST(? AS TIMESTAMP_NTZ), PARSE_JSON(?)) and
 //           maintaining its primary key — a loader doing the same conversion without staging,
@@ -195,7 +198,11 @@ weir::snowflake::TableNames Tables(const Args& args) {
   return t;
 }
 
-int Bare(const Args& args, bool typed) {
+enum class BareKind { kBare, kTemporary, kTyped };
+
+int Bare(const Args& args, BareKind kind) {
+  const bool typed = kind == BareKind::kTyped;
+  const bool temporary = kind == BareKind::kTemporary;
   const long rows = args.Int("rows", 200000);
   const long batch = args.Int("batch", 10000);
   const long per_statement = args.Int("rows-per-statement", 1000);
@@ -207,10 +214,12 @@ int Bare(const Args& args, bool typed) {
   for (const std::string& s : sql.SessionSetup()) {
     if (auto st = (*session)->Execute(s); !st.ok()) Die(st.ToString());
   }
-  const std::string table = sql.QualifiedTarget(StreamKind::kEvents);
+  // The temporary table lives in the session's own schema, as the plugin's staging table does.
+  const std::string table =
+      temporary ? "\"BENCH_TEMPORARY\"" : sql.QualifiedTarget(StreamKind::kEvents);
   const std::string create =
       typed ? sql.CreateTarget(StreamKind::kEvents)
-            : "CREATE TABLE " + table +
+            : std::string(temporary ? "CREATE TEMPORARY TABLE " : "CREATE TABLE ") + table +
                   " (\"INSERT_ID\" VARCHAR, \"EVENT\" VARCHAR, \"DISTINCT_ID\" VARCHAR, "
                   "\"TIME\" VARCHAR, \"PROPERTIES\" VARCHAR)";
   if (auto st = (*session)->Execute(create); !st.ok()) Die(st.ToString());
@@ -231,7 +240,11 @@ int Bare(const Args& args, bool typed) {
     commit_s += Seconds(commit_start);
   }
   const double total_s = timed.seconds();
-  timed.Report(typed ? "typed" : "bare", rows);
+  timed.Report(typed ? "typed" : temporary ? "bare-temporary" : "bare", rows);
+  if (temporary) {  // gone with the session, so counted here rather than by run-snowflake
+    auto n = (*session)->QueryInt("SELECT COUNT(*) FROM " + table, {});
+    if (!n.ok() || *n != rows) Die("the temporary table does not hold every row");
+  }
   std::printf("PHASES insert_ms=%.0f commit_ms=%.0f\n", 1000 * (total_s - commit_s),
               1000 * commit_s);
   return 0;
@@ -288,10 +301,10 @@ int Plugin(const Args& args) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(
-        stderr,
-        "usage: snowflake_bench tsv|bare|typed|plugin [--conn ODBC] [--user U] [--schema S] "
-        "[--rows N] [--batch N] [--rows-per-statement N] [--plugin SO] [--out FILE]\n");
+    std::fprintf(stderr,
+                 "usage: snowflake_bench tsv|bare|bare-temporary|typed|plugin [--conn ODBC] "
+                 "[--user U] [--schema S] "
+                 "[--rows N] [--batch N] [--rows-per-statement N] [--plugin SO] [--out FILE]\n");
     return 2;
   }
   Args args;
@@ -301,8 +314,9 @@ int main(int argc, char** argv) {
     args.options[argv[i] + 2] = argv[i + 1];
   }
   if (args.mode == "tsv") return Tsv(args);
-  if (args.mode == "bare") return Bare(args, false);
-  if (args.mode == "typed") return Bare(args, true);
+  if (args.mode == "bare") return Bare(args, BareKind::kBare);
+  if (args.mode == "bare-temporary") return Bare(args, BareKind::kTemporary);
+  if (args.mode == "typed") return Bare(args, BareKind::kTyped);
   if (args.mode == "plugin") return Plugin(args);
   Die("unknown mode " + args.mode);
 }
