@@ -246,29 +246,29 @@ Status OdbcSession::BindParams(SQLHSTMT stmt, const std::vector<Param>& params,
 
 Status OdbcSession::Execute(const std::string& sql) { return ExecuteWithParams(sql, {}); }
 
-Status OdbcSession::ExecuteWithParams(const std::string& sql, const std::vector<Param>& params) {
-  const std::string what = "snowflake: running " + Shorten(sql);
+Result<OdbcHandle> OdbcSession::Run(const std::string& sql, const std::vector<Param>& params,
+                                    const std::string& what, bool no_data_ok) {
   WEIR_ASSIGN_OR_RETURN(OdbcHandle stmt, NewStatement(what));
-  std::vector<SQLLEN> lengths;
+  std::vector<SQLLEN> lengths;  // bound: lives until the execution below has returned
   WEIR_RETURN_NOT_OK(BindParams(stmt.get(), params, &lengths, what));
   std::vector<SQLCHAR> text(sql.begin(), sql.end());
   text.push_back(0);
   const SQLRETURN rc = SQLExecDirect(stmt.get(), text.data(), SQL_NTS);
-  // SQL_NO_DATA: a searched UPDATE/DELETE that touched no row, which is fine.
-  if (!SQL_SUCCEEDED(rc) && rc != SQL_NO_DATA) return Fail(what, SQL_HANDLE_STMT, stmt.get());
-  return Status::OK();
+  if (!SQL_SUCCEEDED(rc) && !(no_data_ok && rc == SQL_NO_DATA)) {
+    return Fail(what, SQL_HANDLE_STMT, stmt.get());
+  }
+  return stmt;
+}
+
+Status OdbcSession::ExecuteWithParams(const std::string& sql, const std::vector<Param>& params) {
+  const std::string what = "snowflake: running " + Shorten(sql);
+  return Run(sql, params, what, /*no_data_ok=*/true).status();
 }
 
 Result<int64_t> OdbcSession::QueryInt(const std::string& sql, const std::vector<Param>& params) {
   const std::string what = "snowflake: running " + Shorten(sql);
-  WEIR_ASSIGN_OR_RETURN(OdbcHandle stmt, NewStatement(what));
-  std::vector<SQLLEN> lengths;
-  WEIR_RETURN_NOT_OK(BindParams(stmt.get(), params, &lengths, what));
-  std::vector<SQLCHAR> text(sql.begin(), sql.end());
-  text.push_back(0);
-  SQLRETURN rc = SQLExecDirect(stmt.get(), text.data(), SQL_NTS);
-  if (!SQL_SUCCEEDED(rc)) return Fail(what, SQL_HANDLE_STMT, stmt.get());
-  rc = SQLFetch(stmt.get());
+  WEIR_ASSIGN_OR_RETURN(OdbcHandle stmt, Run(sql, params, what, /*no_data_ok=*/false));
+  SQLRETURN rc = SQLFetch(stmt.get());
   if (rc == SQL_NO_DATA) return Status::Error(what + ": the query returned no row");
   if (!SQL_SUCCEEDED(rc)) return Fail(what, SQL_HANDLE_STMT, stmt.get());
   int64_t value = 0;

@@ -125,6 +125,11 @@ class OdbcSession final : public Session {
   Status Fail(std::string_view what, SQLSMALLINT handle_type, SQLHANDLE handle);
   Status BindParams(SQLHSTMT stmt, const std::vector<Param>& params, std::vector<SQLLEN>* lengths,
                     std::string_view what);
+  /// Runs `sql` once with `params` bound and returns its statement, any result set unread.
+  /// SQL_NO_DATA (a searched UPDATE/DELETE that touched no row) counts as success only when
+  /// `no_data_ok`.
+  Result<OdbcHandle> Run(const std::string& sql, const std::vector<Param>& params,
+                         const std::string& what, bool no_data_ok);
   /// The first 160 characters of `sql`, for messages.
   static std::string Shorten(const std::string& sql);
 
