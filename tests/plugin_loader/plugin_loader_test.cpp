@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "host/plugin/loader.hpp"
+#include "temp_dir.hpp"
 
 namespace weir::host {
 namespace {
@@ -36,28 +37,10 @@ const fs::path kFrozen = WEIR_TEST_FROZEN_PLUGIN;
 
 fs::path BadPlugin(const std::string& name) { return kBadDir / ("libweir-" + name + ".so"); }
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
+/// A fresh directory under $TMPDIR (weir-loader-test-XXXXXX), removed with everything in it.
+class TempDir : public weir::test::TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && base[0] != '\0' ? base : "/tmp") +
-                          "/weir-loader-test-XXXXXX";
-    std::vector<char> buffer(pattern.begin(), pattern.end());
-    buffer.push_back('\0');
-    if (::mkdtemp(buffer.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = buffer.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  TempDir() : weir::test::TempDir("weir-loader-test") {}
 };
 
 /// The refusal reason for `path`, failing the test if it loaded. Also checks the reason does not

@@ -7,7 +7,6 @@
 #define WEIR_TESTS_STATE_STATE_TEST_UTIL_HPP
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <cstdint>
 #include <filesystem>
@@ -19,26 +18,14 @@
 
 #include "host/state/sqlite_state_store.hpp"
 #include "host/state/state_store.hpp"
+#include "temp_dir.hpp"
 
 namespace weir::host::testing {
 
-class TempDir {
+/// A fresh directory under TMPDIR (weir-state-XXXXXX), removed with everything in it.
+class TempDir : public weir::test::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "weir-state-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : weir::test::TempDir("weir-state") {}
 };
 
 /// A watermark that would break any C-string or text handling: NUL, 0xFF, high bytes.

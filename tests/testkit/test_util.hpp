@@ -18,32 +18,18 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "weir/plugin.hpp"
 #include "weir/testkit.hpp"
 
 namespace weir::testkit_test {
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
-class TempDir {
+/// A fresh directory under $TMPDIR (weir-testkit-XXXXXX), removed with its contents. path() is
+/// the string form: these tests build configs and messages by concatenation.
+class TempDir : public weir::test::TempDir {
  public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string templ =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/weir-testkit-XXXXXX";
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : weir::test::TempDir("weir-testkit") {}
+  const std::string& path() const { return str(); }
 };
 
 inline void WriteFile(const std::string& path, const std::string& content) {

@@ -12,23 +12,18 @@
 #include <string_view>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "weir/plugin.hpp"
 #include "weir/testkit.hpp"
 
 namespace weir::s3_test {
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
-class TempDir {
+/// A fresh directory under $TMPDIR (weir-s3-test-XXXXXX), removed with its contents. path() is
+/// the string form: these tests build configs and messages by concatenation.
+class TempDir : public weir::test::TempDir {
  public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : weir::test::TempDir("weir-s3-test") {}
+  const std::string& path() const { return str(); }
 };
 
 std::string ReadFile(const std::string& path);

@@ -4,8 +4,6 @@
 #ifndef WEIR_TESTS_SDK_SOURCE_STORE_STORE_TEST_UTIL_HPP
 #define WEIR_TESTS_SDK_SOURCE_STORE_STORE_TEST_UTIL_HPP
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,27 +18,14 @@
 #include <vector>
 
 #include "store/store.hpp"
+#include "temp_dir.hpp"
 
 namespace weir::sdksource::testing {
 
-/// A fresh directory under TMPDIR, removed with everything in it on destruction.
-class TempDir {
+/// A fresh directory under TMPDIR (weir-store-XXXXXX), removed with everything in it.
+class TempDir : public weir::test::TempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "weir-store-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : weir::test::TempDir("weir-store") {}
 };
 
 /// A clock the test moves by hand (ms since the epoch).
