@@ -25,6 +25,7 @@
 #include <system_error>
 #include <utility>
 
+#include "weir/files.hpp"
 #include "weir/plugin.hpp"
 
 namespace hello {
@@ -196,27 +197,6 @@ weir::Status Errno(std::string_view action, const std::string& path) {
       .WithVendorCode(err);
 }
 
-/// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  /// Closes now, reporting the error that a deferred write may only surface here.
-  int Close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
 /// Deletes a temporary file unless Keep() was called (after it was renamed into place).
 class TempFileGuard {
  public:
@@ -235,7 +215,7 @@ class TempFileGuard {
 /// Creates a temp file from `pattern` (ending in XXXXXX), writes `data`, fsyncs and closes it.
 /// On success `pattern` holds the file's name and the caller owns the file.
 weir::Status WriteSyncedTempFile(std::string& pattern, std::string_view data) {
-  Fd fd(::mkstemp(pattern.data()));
+  weir::UniqueFd fd(::mkstemp(pattern.data()));
   if (fd.get() < 0) return Errno("creating ", pattern);
   TempFileGuard guard(pattern);
   while (!data.empty()) {
@@ -245,6 +225,7 @@ weir::Status WriteSyncedTempFile(std::string& pattern, std::string_view data) {
     data.remove_prefix(static_cast<size_t>(n));
   }
   if (::fsync(fd.get()) != 0) return Errno("fsync of ", pattern);
+  // close() can be the first to report a deferred write error; UniqueFd::Close() returns it.
   if (fd.Close() != 0) return Errno("closing ", pattern);
   guard.Keep();
   return weir::Status::OK();
@@ -252,7 +233,7 @@ weir::Status WriteSyncedTempFile(std::string& pattern, std::string_view data) {
 
 /// Makes a directory's entries (new files, renames) durable.
 weir::Status SyncDir(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  weir::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return Errno("opening directory ", dir);
   if (::fsync(fd.get()) != 0) return Errno("fsync of directory ", dir);
   return weir::Status::OK();

@@ -1,14 +1,15 @@
 // host/pipeline/pipeline.cpp — parsing and validating pipeline definition files (simdjson DOM).
 #include "pipeline/pipeline.hpp"
 
-#include "weir/validate.hpp"
-
 #include <simdjson.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <set>
+
+#include "weir/config_json.hpp"
+#include "weir/validate.hpp"
 
 namespace weir::host {
 namespace {
@@ -29,22 +30,8 @@ class Ctx {
   std::string file_;
 };
 
-std::string TypeName(element_type t) {
-  switch (t) {
-    case element_type::ARRAY: return "an array";
-    case element_type::OBJECT: return "an object";
-    case element_type::INT64:
-    case element_type::UINT64: return "an integer";
-    case element_type::DOUBLE: return "a number";
-    case element_type::STRING: return "a string";
-    case element_type::BOOL: return "a boolean";
-    case element_type::NULL_VALUE: return "null";
-  }
-  return "a value";
-}
-
-Status ExpandEnv(const Ctx& ctx, const std::string& path, std::string_view in,
-                 const EnvLookup& env, std::string& out) {
+Status ExpandEnv(const Ctx& ctx, const std::string& path, std::string_view in, const EnvLookup& env,
+                 std::string& out) {
   out.clear();
   for (size_t i = 0; i < in.size();) {
     if (in.compare(i, 3, "$${") == 0) {
@@ -112,29 +99,38 @@ Status Serialize(const Ctx& ctx, const std::string& path, element e, const EnvLo
       }
       return Status::OK();
     }
-    case element_type::INT64: out += std::to_string(int64_t(e)); return Status::OK();
-    case element_type::UINT64: out += std::to_string(uint64_t(e)); return Status::OK();
+    case element_type::INT64:
+      out += std::to_string(int64_t(e));
+      return Status::OK();
+    case element_type::UINT64:
+      out += std::to_string(uint64_t(e));
+      return Status::OK();
     case element_type::DOUBLE: {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.17g", double(e));
       out += buf;
       return Status::OK();
     }
-    case element_type::BOOL: out += bool(e) ? "true" : "false"; return Status::OK();
-    case element_type::NULL_VALUE: out += "null"; return Status::OK();
+    case element_type::BOOL:
+      out += bool(e) ? "true" : "false";
+      return Status::OK();
+    case element_type::NULL_VALUE:
+      out += "null";
+      return Status::OK();
   }
   return ctx.Err(path, "unsupported JSON value");
 }
 
-Result<std::string> GetString(const Ctx& ctx, object obj, const std::string& path,
-                              const char* key, bool required, std::string def = "") {
+Result<std::string> GetString(const Ctx& ctx, object obj, const std::string& path, const char* key,
+                              bool required, std::string def = "") {
   element v;
   if (obj[key].get(v) != simdjson::SUCCESS) {
     if (required) return ctx.Err(path, std::string("missing required field '") + key + "'");
     return def;
   }
   if (v.type() != element_type::STRING) {
-    return ctx.Err(path + "." + key, "expected a string, found " + TypeName(v.type()));
+    return ctx.Err(path + "." + key,
+                   std::string("expected a string, found ") + JsonTypeWithArticle(v.type()));
   }
   return std::string(std::string_view(v));
 }
@@ -149,7 +145,8 @@ Result<int64_t> GetInt(const Ctx& ctx, object obj, const std::string& path, cons
   } else if (v.type() == element_type::UINT64) {
     n = INT64_MAX;
   } else {
-    return ctx.Err(path + "." + key, "expected an integer, found " + TypeName(v.type()));
+    return ctx.Err(path + "." + key,
+                   std::string("expected an integer, found ") + JsonTypeWithArticle(v.type()));
   }
   if (n < min || n > max) {
     return ctx.Err(path + "." + key, "must be between " + std::to_string(min) + " and " +
@@ -180,7 +177,8 @@ Result<std::optional<object>> GetObject(const Ctx& ctx, object obj, const std::s
     return std::optional<object>();
   }
   if (v.type() != element_type::OBJECT) {
-    return ctx.Err(path + "." + key, "expected an object, found " + TypeName(v.type()));
+    return ctx.Err(path + "." + key,
+                   std::string("expected an object, found ") + JsonTypeWithArticle(v.type()));
   }
   return std::optional<object>(object(v));
 }
@@ -202,7 +200,8 @@ Result<PluginRef> ParsePluginRef(const Ctx& ctx, object root, const char* key,
     return ref;
   }
   if (config.type() != element_type::OBJECT) {
-    return ctx.Err(path + ".config", "expected an object, found " + TypeName(config.type()));
+    return ctx.Err(path + ".config",
+                   std::string("expected an object, found ") + JsonTypeWithArticle(config.type()));
   }
   WEIR_RETURN_NOT_OK(Serialize(ctx, path + ".config", config, nullptr, ref.config_raw));
   WEIR_RETURN_NOT_OK(Serialize(ctx, path + ".config", config, &env, ref.config_json));
@@ -226,8 +225,9 @@ Result<Schedule> ParseSchedule(const Ctx& ctx, object root) {
     return sched;
   }
   if (v.type() != element_type::OBJECT) {
-    return ctx.Err("$.schedule", "expected an object such as {\"every\": \"1h\"} or "
-                                 "{\"daily\": \"02:00\", \"timezone\": \"Europe/Berlin\"}");
+    return ctx.Err("$.schedule",
+                   "expected an object such as {\"every\": \"1h\"} or "
+                   "{\"daily\": \"02:00\", \"timezone\": \"Europe/Berlin\"}");
   }
   object obj(v);
   WEIR_RETURN_NOT_OK(CheckKeys(ctx, obj, "$.schedule", {"every", "daily", "timezone"}));
@@ -248,8 +248,8 @@ Result<Schedule> ParseSchedule(const Ctx& ctx, object root) {
     }
     if (ok) hours = std::atoi(every.c_str());
     if (!ok || hours < 1 || hours > 23) {
-      return ctx.Err("$.schedule.every", "expected \"Nh\" with N from 1 to 23, found \"" +
-                                             every + "\"");
+      return ctx.Err("$.schedule.every",
+                     "expected \"Nh\" with N from 1 to 23, found \"" + every + "\"");
     }
     sched.kind = Schedule::Kind::kEvery;
     sched.every_hours = hours;
@@ -280,9 +280,12 @@ EnvLookup ProcessEnv() {
 
 std::string Schedule::ToString() const {
   switch (kind) {
-    case Kind::kNone: return "manual";
-    case Kind::kEvery: return "every " + std::to_string(every_hours) + "h";
-    case Kind::kDaily: return "daily at " + daily_at + " " + timezone;
+    case Kind::kNone:
+      return "manual";
+    case Kind::kEvery:
+      return "every " + std::to_string(every_hours) + "h";
+    case Kind::kDaily:
+      return "daily at " + daily_at + " " + timezone;
   }
   return "manual";
 }
@@ -291,34 +294,32 @@ bool IsValidPipelineName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (size_t i = 0; i < name.size(); ++i) {
     char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              (i > 0 && (c == '-' || c == '_'));
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '-' || c == '_'));
     if (!ok) return false;
   }
   return true;
 }
 
-
 Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLookup& env) {
   const Ctx ctx(file.string());
   simdjson::padded_string text;
   if (auto err = simdjson::padded_string::load(file.string()).get(text)) {
-    return Status::InvalidConfig(file.string() + ": cannot read: " +
-                                 simdjson::error_message(err));
+    return Status::InvalidConfig(file.string() + ": cannot read: " + simdjson::error_message(err));
   }
   simdjson::dom::parser parser;
   element doc;
   if (auto err = parser.parse(text).get(doc)) {
-    return Status::InvalidConfig(file.string() + ": not valid JSON: " +
-                                 simdjson::error_message(err));
+    return Status::InvalidConfig(file.string() +
+                                 ": not valid JSON: " + simdjson::error_message(err));
   }
   if (doc.type() != element_type::OBJECT) {
-    return ctx.Err("$", "expected an object, found " + TypeName(doc.type()));
+    return ctx.Err("$",
+                   std::string("expected an object, found ") + JsonTypeWithArticle(doc.type()));
   }
   object root(doc);
   WEIR_RETURN_NOT_OK(CheckKeys(ctx, root, "$",
-                               {"name", "project", "stream", "source", "destination",
-                                "schedule", "batch", "retry", "description"}));
+                               {"name", "project", "stream", "source", "destination", "schedule",
+                                "batch", "retry", "description"}));
   Pipeline p;
   p.file = file;
   WEIR_ASSIGN_OR_RETURN(p.name, GetString(ctx, root, "$", "name", true));
@@ -328,8 +329,8 @@ Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLo
                                  "'_', starting with a letter or digit");
   }
   if (file.extension() == ".json" && file.stem().string() != p.name) {
-    return ctx.Err("$.name", "'" + p.name + "' must equal the file name '" +
-                                 file.stem().string() + "' (one file per pipeline)");
+    return ctx.Err("$.name", "'" + p.name + "' must equal the file name '" + file.stem().string() +
+                                 "' (one file per pipeline)");
   }
   WEIR_ASSIGN_OR_RETURN(p.project, GetString(ctx, root, "$", "project", true));
   if (p.project.empty()) return ctx.Err("$.project", "must not be empty");
@@ -341,8 +342,7 @@ Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLo
   WEIR_ASSIGN_OR_RETURN(p.destination, ParsePluginRef(ctx, root, "destination", env));
   WEIR_ASSIGN_OR_RETURN(p.schedule, ParseSchedule(ctx, root));
 
-  WEIR_ASSIGN_OR_RETURN(std::optional<object> batch_obj,
-                        GetObject(ctx, root, "$", "batch", false));
+  WEIR_ASSIGN_OR_RETURN(std::optional<object> batch_obj, GetObject(ctx, root, "$", "batch", false));
   if (batch_obj) {
     object batch = *batch_obj;
     WEIR_RETURN_NOT_OK(CheckKeys(ctx, batch, "$.batch", {"max_records", "max_bytes"}));
@@ -356,12 +356,11 @@ Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLo
     p.batch.max_bytes = static_cast<uint64_t>(max_bytes);
   }
 
-  WEIR_ASSIGN_OR_RETURN(std::optional<object> retry_obj,
-                        GetObject(ctx, root, "$", "retry", false));
+  WEIR_ASSIGN_OR_RETURN(std::optional<object> retry_obj, GetObject(ctx, root, "$", "retry", false));
   if (!retry_obj) return p;
   object retry = *retry_obj;
-  WEIR_RETURN_NOT_OK(CheckKeys(ctx, retry, "$.retry",
-                               {"max_attempts", "initial_backoff_ms", "max_backoff_ms"}));
+  WEIR_RETURN_NOT_OK(
+      CheckKeys(ctx, retry, "$.retry", {"max_attempts", "initial_backoff_ms", "max_backoff_ms"}));
   WEIR_ASSIGN_OR_RETURN(int64_t attempts, GetInt(ctx, retry, "$.retry", "max_attempts",
                                                  p.retry.max_attempts, 1, 100));
   WEIR_ASSIGN_OR_RETURN(int64_t initial, GetInt(ctx, retry, "$.retry", "initial_backoff_ms",
@@ -387,7 +386,8 @@ Result<std::string> ResolveConfigJson(std::string_view json, const std::string& 
     return Status::InvalidConfig(origin + ": not valid JSON: " + simdjson::error_message(err));
   }
   if (doc.type() != element_type::OBJECT) {
-    return ctx.Err("$", "expected an object, found " + TypeName(doc.type()));
+    return ctx.Err("$",
+                   std::string("expected an object, found ") + JsonTypeWithArticle(doc.type()));
   }
   std::string out;
   WEIR_RETURN_NOT_OK(Serialize(ctx, "$", doc, &env, out));

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "host/plugin/unique_fd.hpp"
+#include "weir/files.hpp"
 
 namespace weir::host::internal {
 namespace {

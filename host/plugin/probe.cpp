@@ -25,7 +25,7 @@
 #include <thread>
 
 #include "host/plugin/entry_call.hpp"
-#include "host/plugin/unique_fd.hpp"
+#include "weir/files.hpp"
 
 namespace weir::host::internal {
 namespace {
@@ -162,7 +162,7 @@ Status ProbeInChild(const fs::path& path, int timeout_ms) {
     ::close(fds[0]);
     RunChild(fds[1], path_string);
   }
-  write_end.Reset();
+  write_end.reset();
 
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   std::string received;

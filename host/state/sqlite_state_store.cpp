@@ -29,6 +29,7 @@
 
 #include "host/state/sqlite_util.hpp"
 #include "host/state/state_store.hpp"
+#include "weir/files.hpp"
 
 namespace weir::host {
 namespace {
@@ -145,23 +146,8 @@ bool IsValidPipelineFileName(std::string_view name) {
 // ---------------------------------------------------------------------------------------------
 // Pipeline lock: an open file description holding flock(LOCK_EX). Closing it (or the process
 // dying) releases the lock. Lock files are never unlinked: unlinking while another process has
-// opened but not yet locked the file would let two processes "hold" different inodes.
-
-/// Owns a file descriptor (closing it releases any flock taken through it).
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+// opened but not yet locked the file would let two processes "hold" different inodes. The
+// descriptor is a weir::UniqueFd (weir/files.hpp) until FlockPipelineLock takes it over.
 
 class FlockPipelineLock final : public PipelineLock {
  public:

@@ -22,27 +22,12 @@
 #include <utility>
 
 #include "object_store.hpp"
+#include "weir/files.hpp"
 
 namespace weir::s3 {
 namespace {
 
 constexpr std::string_view kTempPrefix = ".weir-tmp-";
-
-/// Closes the descriptor it owns.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd = -1) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 /// Errors that may pass by themselves (a full disk gets space, an interrupted call succeeds).
 bool IsRetryableErrno(int err) {
@@ -115,6 +100,7 @@ class FileObjectStore final : public ObjectStore {
       if (!fd.valid()) return ErrnoStatus("file store: cannot create", temp, errno);
       int err = WriteAll(fd.get(), body);
       if (err == 0 && ::fsync(fd.get()) != 0) err = errno;
+      if (const int closed = fd.Close(); err == 0) err = closed;
       if (err != 0) {
         ::unlink(temp.c_str());
         return ErrnoStatus("file store: cannot write", temp, err);

@@ -69,35 +69,9 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
-/// The string at `key`, or `fallback` when absent. Never echoes the value (it may be a secret).
-Result<std::string> OptionalString(const object& obj, const std::string& where, const char* key,
-                                   std::string fallback = "") {
-  element e;
-  if (obj.at_key(key).get(e)) return fallback;
-  std::string_view s;
-  if (e.get_string().get(s)) {
-    return Status::InvalidConfig(where + key + ": expected a string, got " + JsonTypeName(e));
-  }
-  if (s.find('\0') != std::string_view::npos) {
-    return Status::InvalidConfig(where + key + ": must not contain NUL bytes");
-  }
-  return std::string(s);
-}
-
-Result<int64_t> OptionalInt(const object& obj, const std::string& where, const char* key,
-                            int64_t fallback, int64_t min, int64_t max) {
-  element e;
-  if (obj.at_key(key).get(e)) return fallback;
-  int64_t v = 0;
-  if (e.get_int64().get(v)) {
-    return Status::InvalidConfig(where + key + ": expected an integer, got " + JsonTypeName(e));
-  }
-  if (v < min || v > max) {
-    return Status::InvalidConfig(where + key + ": " + std::to_string(v) + " is outside [" +
-                                 std::to_string(min) + ", " + std::to_string(max) + "]");
-  }
-  return v;
-}
+/// Config strings may be empty here: the checks after each read say what "" means for the
+/// field (absent credentials, a required schema, an invalid identifier).
+constexpr bool kEmptyOk = true;
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -123,7 +97,8 @@ Status ParseTables(const object& root, TableNames* tables) {
   };
   for (Slot slot : {Slot{"events", &tables->events}, Slot{"users", &tables->users},
                     Slot{"identities", &tables->identities}, Slot{"ledger", &tables->ledger}}) {
-    WEIR_ASSIGN_OR_RETURN(std::string raw, OptionalString(obj, where, slot.key, *slot.out));
+    WEIR_ASSIGN_OR_RETURN(std::string raw,
+                          OptionalString(obj, where, slot.key, *slot.out, kEmptyOk));
     WEIR_ASSIGN_OR_RETURN(*slot.out, SanitizeIdentifier(raw, where + slot.key));
   }
   std::set<std::string> distinct = {tables->events, tables->users, tables->identities,
@@ -164,21 +139,22 @@ Status ParsePromoted(const object& root, std::vector<PromotedColumn>* out) {
     }
     WEIR_RETURN_NOT_OK(CheckConfigKeys(obj, where, {"path", "column", "type", "stream"}));
     PromotedColumn p;
-    WEIR_ASSIGN_OR_RETURN(p.pointer, OptionalString(obj, where, "path"));
+    WEIR_ASSIGN_OR_RETURN(p.pointer, OptionalString(obj, where, "path", "", kEmptyOk));
     if (p.pointer.empty() || p.pointer[0] != '/') {
       return Status::InvalidConfig(where +
                                    "path: required, a JSON Pointer into properties such as "
                                    "\"/$browser\" or \"/cart/total\"");
     }
-    WEIR_ASSIGN_OR_RETURN(std::string column, OptionalString(obj, where, "column"));
+    WEIR_ASSIGN_OR_RETURN(std::string column, OptionalString(obj, where, "column", "", kEmptyOk));
     WEIR_ASSIGN_OR_RETURN(p.column, SanitizeIdentifier(column, where + "column"));
-    WEIR_ASSIGN_OR_RETURN(std::string type, OptionalString(obj, where, "type"));
+    WEIR_ASSIGN_OR_RETURN(std::string type, OptionalString(obj, where, "type", "", kEmptyOk));
     if (!ParseColumnType(type, &p.type)) {
       return Status::InvalidConfig(where + "type: '" + type +
                                    "' is not one of VARCHAR, NUMBER, FLOAT, BOOLEAN, "
                                    "TIMESTAMP_NTZ, VARIANT");
     }
-    WEIR_ASSIGN_OR_RETURN(std::string stream, OptionalString(obj, where, "stream", "events"));
+    WEIR_ASSIGN_OR_RETURN(std::string stream,
+                          OptionalString(obj, where, "stream", "events", kEmptyOk));
     if (!ParseStreamKind(stream, &p.stream) || p.stream == StreamKind::kIdentities) {
       return Status::InvalidConfig(where + "stream: '" + stream + "' is not one of events, users");
     }
@@ -250,26 +226,28 @@ std::string OdbcValue(std::string_view value) {
 Result<Config> ParseConfig(std::string_view json) {
   simdjson::dom::parser parser;
   object obj;
-  WEIR_RETURN_NOT_OK(ParseConfigObject(
-      parser, json,
-      {"connection_string", "dsn", "account", "user", "password", "authenticator",
-       "private_key_file", "private_key_passphrase", "warehouse", "database", "schema", "role",
-       "tables", "load_method", "rows_per_statement", "stage_dir", "login_timeout_s", "dialect",
-       "promoted_columns"},
-      &obj));
+  WEIR_RETURN_NOT_OK(
+      ParseConfigObject(parser, json,
+                        {"connection_string", "dsn", "account", "user", "password", "authenticator",
+                         "private_key_file", "private_key_passphrase", "warehouse", "database",
+                         "schema", "role", "tables", "load_method", "rows_per_statement",
+                         "stage_dir", "login_timeout_s", "dialect", "promoted_columns"},
+                        &obj));
   const std::string where = "config.";
   Config c;
-  WEIR_ASSIGN_OR_RETURN(c.connection_string, OptionalString(obj, where, "connection_string"));
-  WEIR_ASSIGN_OR_RETURN(c.dsn, OptionalString(obj, where, "dsn"));
+  WEIR_ASSIGN_OR_RETURN(c.connection_string,
+                        OptionalString(obj, where, "connection_string", "", kEmptyOk));
+  WEIR_ASSIGN_OR_RETURN(c.dsn, OptionalString(obj, where, "dsn", "", kEmptyOk));
   if (c.connection_string.empty() && c.dsn.empty()) {
     return Status::InvalidConfig(
         "config.connection_string: required unless config.dsn is given (an ODBC connection "
         "string such as \"Driver=SnowflakeDSIIDriver\")");
   }
-  WEIR_ASSIGN_OR_RETURN(c.account, OptionalString(obj, where, "account"));
-  WEIR_ASSIGN_OR_RETURN(c.user, OptionalString(obj, where, "user"));
-  WEIR_ASSIGN_OR_RETURN(c.password, OptionalString(obj, where, "password"));
-  WEIR_ASSIGN_OR_RETURN(std::string authenticator, OptionalString(obj, where, "authenticator"));
+  WEIR_ASSIGN_OR_RETURN(c.account, OptionalString(obj, where, "account", "", kEmptyOk));
+  WEIR_ASSIGN_OR_RETURN(c.user, OptionalString(obj, where, "user", "", kEmptyOk));
+  WEIR_ASSIGN_OR_RETURN(c.password, OptionalString(obj, where, "password", "", kEmptyOk));
+  WEIR_ASSIGN_OR_RETURN(std::string authenticator,
+                        OptionalString(obj, where, "authenticator", "", kEmptyOk));
   authenticator = Lower(authenticator);
   if (authenticator == "snowflake_jwt") {
     c.authenticator = "SNOWFLAKE_JWT";
@@ -277,9 +255,10 @@ Result<Config> ParseConfig(std::string_view json) {
     return Status::InvalidConfig("config.authenticator: '" + authenticator +
                                  "' is not one of snowflake, snowflake_jwt");
   }
-  WEIR_ASSIGN_OR_RETURN(c.private_key_file, OptionalString(obj, where, "private_key_file"));
+  WEIR_ASSIGN_OR_RETURN(c.private_key_file,
+                        OptionalString(obj, where, "private_key_file", "", kEmptyOk));
   WEIR_ASSIGN_OR_RETURN(c.private_key_passphrase,
-                        OptionalString(obj, where, "private_key_passphrase"));
+                        OptionalString(obj, where, "private_key_passphrase", "", kEmptyOk));
   if (c.authenticator == "SNOWFLAKE_JWT") {
     if (c.private_key_file.empty()) {
       return Status::InvalidConfig(
@@ -295,24 +274,26 @@ Result<Config> ParseConfig(std::string_view json) {
         "config.private_key_file: key-pair authentication needs \"authenticator\": "
         "\"snowflake_jwt\"");
   }
-  WEIR_ASSIGN_OR_RETURN(c.warehouse, OptionalString(obj, where, "warehouse"));
-  WEIR_ASSIGN_OR_RETURN(c.database, OptionalString(obj, where, "database"));
-  WEIR_ASSIGN_OR_RETURN(c.role, OptionalString(obj, where, "role"));
-  WEIR_ASSIGN_OR_RETURN(std::string schema, OptionalString(obj, where, "schema"));
+  WEIR_ASSIGN_OR_RETURN(c.warehouse, OptionalString(obj, where, "warehouse", "", kEmptyOk));
+  WEIR_ASSIGN_OR_RETURN(c.database, OptionalString(obj, where, "database", "", kEmptyOk));
+  WEIR_ASSIGN_OR_RETURN(c.role, OptionalString(obj, where, "role", "", kEmptyOk));
+  WEIR_ASSIGN_OR_RETURN(std::string schema, OptionalString(obj, where, "schema", "", kEmptyOk));
   if (schema.empty()) {
     return Status::InvalidConfig("config.schema: required (the schema of the target tables)");
   }
   WEIR_ASSIGN_OR_RETURN(c.tables.schema, SanitizeIdentifier(schema, "config.schema"));
   WEIR_RETURN_NOT_OK(ParseTables(obj, &c.tables));
 
-  WEIR_ASSIGN_OR_RETURN(std::string dialect, OptionalString(obj, where, "dialect", "snowflake"));
+  WEIR_ASSIGN_OR_RETURN(std::string dialect,
+                        OptionalString(obj, where, "dialect", "snowflake", kEmptyOk));
   if (dialect == "postgresql") {
     c.dialect = Dialect::kPostgres;
   } else if (dialect != "snowflake") {
     return Status::InvalidConfig("config.dialect: '" + dialect +
                                  "' is not one of snowflake, postgresql");
   }
-  WEIR_ASSIGN_OR_RETURN(std::string method, OptionalString(obj, where, "load_method", "insert"));
+  WEIR_ASSIGN_OR_RETURN(std::string method,
+                        OptionalString(obj, where, "load_method", "insert", kEmptyOk));
   if (method == "stage") {
     c.load_method = LoadMethod::kStage;
     if (c.dialect != Dialect::kSnowflake) {
@@ -326,7 +307,7 @@ Result<Config> ParseConfig(std::string_view json) {
   WEIR_ASSIGN_OR_RETURN(c.rows_per_statement,
                         OptionalInt(obj, where, "rows_per_statement", 1000, 1, 100000));
   WEIR_ASSIGN_OR_RETURN(c.login_timeout_s, OptionalInt(obj, where, "login_timeout_s", 30, 1, 3600));
-  WEIR_ASSIGN_OR_RETURN(c.stage_dir, OptionalString(obj, where, "stage_dir", "/tmp"));
+  WEIR_ASSIGN_OR_RETURN(c.stage_dir, OptionalString(obj, where, "stage_dir", "/tmp", kEmptyOk));
   if (c.stage_dir.empty() || c.stage_dir[0] != '/') {
     return Status::InvalidConfig("config.stage_dir: must be an absolute path");
   }

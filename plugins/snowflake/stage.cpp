@@ -9,71 +9,17 @@
 #include <cstdio>
 #include <cstring>
 
+#include "weir/files.hpp"
 #include "weir/json.hpp"
 
 namespace weir::snowflake {
 namespace {
 
-constexpr size_t kMaxKeyChars = 160;
-
-bool IsFileNameChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
-}
-
-/// FNV-1a, 64 bit: a stable hash keeping sanitized names distinct.
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 14695981039346656037ull;
-  for (char c : s) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-
 std::string ErrnoText(int err) { return std::strerror(err); }
-
-/// Owns a file descriptor; closes it once.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { Close(); }
-  int get() const { return fd_; }
-  /// Closes now; returns 0 or the errno of close().
-  int Close() {
-    if (fd_ < 0) return 0;
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
-std::string StageFileName(std::string_view key) {
-  std::string name;
-  bool changed = false;
-  for (char c : key) {
-    changed = changed || !IsFileNameChar(c);
-    name.push_back(IsFileNameChar(c) ? c : '_');
-  }
-  if (name.size() > kMaxKeyChars) {
-    name.resize(kMaxKeyChars);
-    changed = true;
-  }
-  if (changed || name.empty()) {
-    char hash[24];
-    std::snprintf(hash, sizeof hash, ".x%016llx", static_cast<unsigned long long>(Fnv1a(key)));
-    name += hash;
-  }
-  return name + ".ndjson.gz";
-}
+std::string StageFileName(std::string_view key) { return weir::KeyFileName(key) + ".ndjson.gz"; }
 
 std::string StagedRowsToNdjson(const StagedRows& rows, const std::vector<std::string>& columns) {
   std::string out;

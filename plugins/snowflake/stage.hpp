@@ -23,9 +23,9 @@
 
 namespace weir::snowflake {
 
-/// `<key>.ndjson.gz`, where every byte of the key outside [A-Za-z0-9._-] becomes '_'; a key
-/// that needed changing, or longer than 160 bytes, also gets a hash of the original key, so two
-/// keys never share a file. Safe unquoted in a stage path.
+/// `weir::KeyFileName(key) + ".ndjson.gz"` (weir/files.hpp): every byte of the key outside
+/// [A-Za-z0-9._-] becomes '_'; a key that needed changing, or longer than 160 bytes, also gets
+/// a hash of the original key, so two keys never share a file. Safe unquoted in a stage path.
 std::string StageFileName(std::string_view idempotency_key);
 
 /// The NDJSON text of the banner (one line per staged row, each ending in '\n').

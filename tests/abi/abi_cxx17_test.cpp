@@ -1,4 +1,5 @@
-// tests/abi/abi_cxx17_test.cpp — plugin.hpp and validate.hpp are pedantic, extension-free C++17.
+// tests/abi/abi_cxx17_test.cpp — plugin.hpp, validate.hpp, json.hpp and files.hpp are pedantic,
+// extension-free C++17.
 //
 // Built with CXX_STANDARD 17, CXX_EXTENSIONS OFF, -Wall -Wextra -Wpedantic -Werror (plus the
 // project's warnings), so a C++20-only construct or a compiler extension in the SDK headers
@@ -12,6 +13,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "weir/files.hpp"
+#include "weir/json.hpp"
 #include "weir/plugin.h"
 #include "weir/plugin.hpp"
 #include "weir/validate.hpp"
@@ -97,6 +100,10 @@ int main() {
   int quarter = 0;
   expect(Quarter(8, &quarter).ok() && quarter == 2, "WEIR_ASSIGN_OR_RETURN assigns");
   expect(Quarter(6, &quarter).code() == WEIR_INVALID_CONFIG, "WEIR_ASSIGN_OR_RETURN returns");
+
+  expect(weir::KeyFileName("a/b") == "a_b.xe620c3190468cf61", "KeyFileName");
+  weir::UniqueFd none;
+  expect(!none.valid() && none.Close() == 0, "UniqueFd");
 
   if (failures == 0) std::printf("abi_cxx17_test: OK\n");
   return failures == 0 ? 0 : 1;

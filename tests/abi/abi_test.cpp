@@ -1,12 +1,17 @@
 // tests/abi/abi_test.cpp — behaviour of the C++ wrapper (plugin.hpp) on both sides of the ABI.
 //
-// Status <-> weir_error and BatchBuilder -> weir_batch -> BatchView are tested in-process.
+// Status <-> weir_error, BatchBuilder -> weir_batch -> BatchView and the header-only helpers
+// (json.hpp, files.hpp) are tested in-process.
 // The WEIR_PLUGIN trampolines are tested across a real module boundary: abi_probe_plugin.cpp is
 // built with weir_add_plugin() (WEIR_ABI_PROBE_PLUGIN is its path) and dlopen'ed here, because
 // WEIR_PLUGIN defines the extern "C" entry symbol, which must not live in this binary.
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -16,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include "weir/files.hpp"
 #include "weir/json.hpp"
 #include "weir/plugin.h"
 #include "weir/plugin.hpp"
@@ -35,6 +41,106 @@ TEST(Json, QuotesEscapeExactlyWhatRfc8259Requires) {
   std::string out = "x";
   weir::AppendJsonString(out, std::string("a\0b", 3));
   EXPECT_EQ(out, "x\"a\\u0000b\"");
+}
+
+// ---------------------------------------------------------------------------------------------
+// files.hpp: KeyFileName and UniqueFd
+//
+// The expected hashes are FNV-1a 64 of the original key, computed independently (Python):
+// file names are how plugins recognise replayed batches, so the exact output is pinned.
+
+TEST(KeyFileName, PlainKeyIsReturnedUnchanged) {
+  EXPECT_EQ(weir::KeyFileName("demo.events.000000000001"), "demo.events.000000000001");
+  EXPECT_EQ(weir::KeyFileName("A-z_0.9"), "A-z_0.9");
+  const std::string longest(160, 'k');  // exactly at the limit: kept, no hash
+  EXPECT_EQ(weir::KeyFileName(longest), longest);
+}
+
+TEST(KeyFileName, UnsafeBytesAreReplacedAndTheKeyHashed) {
+  EXPECT_EQ(weir::KeyFileName("a/b c"), "a_b_c.x9ec6f9bc43112c30");
+  // Every byte of a multi-byte UTF-8 character is replaced on its own.
+  EXPECT_EQ(weir::KeyFileName("\xc3\xa9v\xc3\xa9nement/\xc3\xbc"),
+            "__v__nement___.xc6bcb485837de636");
+  EXPECT_EQ(weir::KeyFileName(std::string("a\0b", 3)).substr(0, 5), "a_b.x");
+}
+
+TEST(KeyFileName, KeysDifferingInAReplacedByteGetDifferentNames) {
+  const std::string slash = weir::KeyFileName("a/b");
+  const std::string space = weir::KeyFileName("a b");
+  EXPECT_EQ(slash, "a_b.xe620c3190468cf61");
+  EXPECT_EQ(space, "a_b.xe63f991904833892");
+  EXPECT_NE(slash, space);
+  EXPECT_NE(slash, weir::KeyFileName("a_b"));
+  EXPECT_EQ(weir::KeyFileName("a_b"), "a_b");
+}
+
+TEST(KeyFileName, LongKeyIsCutAndHashed) {
+  const std::string key(500, 'k');
+  const std::string name = weir::KeyFileName(key);
+  EXPECT_EQ(name, std::string(160, 'k') + ".xca9f0b1b4329f689");
+  EXPECT_EQ(name.size(), 160u + 18u);
+  // Keys sharing their first 160 bytes still get different names.
+  EXPECT_NE(name, weir::KeyFileName(std::string(161, 'k')));
+  EXPECT_NE(weir::KeyFileName(std::string(161, 'k')), std::string(160, 'k'));
+}
+
+TEST(KeyFileName, EmptyDotAndDotDotGetAHash) {
+  EXPECT_EQ(weir::KeyFileName(""), ".xcbf29ce484222325");
+  EXPECT_EQ(weir::KeyFileName("."), "..xaf63a34c86018bb1");
+  EXPECT_EQ(weir::KeyFileName(".."), "...x07da1a07b4a03f2d");
+}
+
+TEST(KeyFileName, IsDeterministicAndAlwaysASafeComponent) {
+  const std::vector<std::string> keys = {
+      "", "x", "../../etc/passwd", std::string(300, '/'), "\xff\xfe", "demo.events.000000000001"};
+  for (const std::string& key : keys) {
+    const std::string name = weir::KeyFileName(key);
+    EXPECT_EQ(name, weir::KeyFileName(key)) << key;
+    EXPECT_FALSE(name.empty()) << key;
+    EXPECT_LE(name.size(), 178u) << key;
+    EXPECT_NE(name, ".");
+    EXPECT_NE(name, "..");
+    for (char c : name) {
+      EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')
+          << key << " -> " << name;
+    }
+  }
+}
+
+TEST(UniqueFd, OwnsMovesReleasesAndCloses) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  weir::UniqueFd read_end(fds[0]);
+  weir::UniqueFd write_end(fds[1]);
+  EXPECT_TRUE(read_end.valid());
+  EXPECT_EQ(read_end.get(), fds[0]);
+
+  weir::UniqueFd moved(std::move(write_end));
+  EXPECT_FALSE(write_end.valid());  // NOLINT(bugprone-use-after-move): the moved-from state
+  EXPECT_EQ(moved.get(), fds[1]);
+  EXPECT_EQ(moved.Close(), 0);
+  EXPECT_FALSE(moved.valid());
+  EXPECT_EQ(::fcntl(fds[1], F_GETFD), -1);  // really closed
+  EXPECT_EQ(moved.Close(), 0);              // nothing left to close
+
+  const int raw = read_end.release();
+  EXPECT_EQ(raw, fds[0]);
+  EXPECT_FALSE(read_end.valid());
+  EXPECT_NE(::fcntl(raw, F_GETFD), -1);  // release() did not close it
+  read_end.reset(raw);
+  read_end = weir::UniqueFd();  // move-assigning closes the old descriptor
+  EXPECT_EQ(::fcntl(raw, F_GETFD), -1);
+}
+
+TEST(UniqueFd, CloseReportsErrno) {
+  // A descriptor number that is not open: close() fails with EBADF, and Close() says so.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  weir::UniqueFd stale(fds[0]);
+  EXPECT_EQ(stale.Close(), EBADF);
+  EXPECT_FALSE(stale.valid());
 }
 
 TEST(Status, FillErrorAndFromErrorRoundTripEveryField) {

@@ -312,7 +312,7 @@ TEST(SnowflakeConfig, EveryMistakeNamesItsField) {
       {R"({"dsn":"d","schema":"S","dialect":"postgresql","load_method":"stage"})",
        "config.load_method: 'stage' (PUT and COPY INTO) needs dialect snowflake"},
       {R"({"dsn":"d","schema":"S","rows_per_statement":0})",
-       "config.rows_per_statement: 0 is outside [1, 100000]"},
+       "config.rows_per_statement: must be between 1 and 100000"},
       {R"({"dsn":"d","schema":"S","tables":{"events":"x","users":"X"}})",
        "config.tables: events, users, identities and ledger must name four different tables"},
       {R"({"dsn":"d","schema":"S","tables":{"event":"x"}})", "config.tables.event: unknown key"},

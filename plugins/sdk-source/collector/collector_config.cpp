@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "weir/config_json.hpp"
+
 namespace weir::sdksource {
 namespace {
 
@@ -17,27 +19,6 @@ Status Err(const std::string& path, const std::string& msg) {
   return Status::InvalidConfig("collector config: " + path + ": " + msg);
 }
 
-const char* TypeName(element_type t) {
-  switch (t) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-      return "an integer";
-    case element_type::DOUBLE:
-      return "a number";
-    case element_type::STRING:
-      return "a string";
-    case element_type::BOOL:
-      return "a boolean";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "a value";
-}
-
 Result<uint64_t> GetUnsigned(element v, const std::string& path, uint64_t min, uint64_t max) {
   uint64_t n = 0;
   if (v.type() == element_type::UINT64) {
@@ -46,7 +27,7 @@ Result<uint64_t> GetUnsigned(element v, const std::string& path, uint64_t min, u
     n = uint64_t(int64_t(v));
   } else {
     return Err(path, std::string("expected an integer >= ") + std::to_string(min) + ", found " +
-                         TypeName(v.type()));
+                         JsonTypeWithArticle(v.type()));
   }
   if (n < min || n > max) {
     return Err(path, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
@@ -57,7 +38,7 @@ Result<uint64_t> GetUnsigned(element v, const std::string& path, uint64_t min, u
 
 Result<std::string> GetString(element v, const std::string& path) {
   if (v.type() != element_type::STRING) {
-    return Err(path, std::string("expected a string, found ") + TypeName(v.type()));
+    return Err(path, std::string("expected a string, found ") + JsonTypeWithArticle(v.type()));
   }
   std::string s{std::string_view(v)};
   if (s.empty()) return Err(path, "must not be empty");
@@ -97,7 +78,7 @@ Status ParseListen(std::string_view s, const std::string& path, CollectorConfig&
 
 Status ParseLimits(element v, const std::string& path, Limits& limits) {
   if (v.type() != element_type::OBJECT) {
-    return Err(path, std::string("expected an object, found ") + TypeName(v.type()));
+    return Err(path, std::string("expected an object, found ") + JsonTypeWithArticle(v.type()));
   }
   constexpr uint64_t kMax = std::numeric_limits<uint32_t>::max() * 16ull;
   for (auto field : simdjson::dom::object(v)) {
@@ -135,7 +116,7 @@ Status ParseLimits(element v, const std::string& path, Limits& limits) {
 
 Status ParseProjects(element v, const std::string& path, CollectorConfig& out) {
   if (v.type() != element_type::OBJECT) {
-    return Err(path, std::string("expected an object, found ") + TypeName(v.type()));
+    return Err(path, std::string("expected an object, found ") + JsonTypeWithArticle(v.type()));
   }
   for (auto field : simdjson::dom::object(v)) {
     std::string name(field.key);
@@ -144,7 +125,8 @@ Status ParseProjects(element v, const std::string& path, CollectorConfig& out) {
       return Err(p, "project names use letters, digits, '_', '-' and '.' (it names a directory)");
     }
     if (field.value.type() != element_type::OBJECT) {
-      return Err(p, std::string("expected an object, found ") + TypeName(field.value.type()));
+      return Err(
+          p, std::string("expected an object, found ") + JsonTypeWithArticle(field.value.type()));
     }
     ProjectConfig project;
     project.name = name;
@@ -159,8 +141,8 @@ Status ParseProjects(element v, const std::string& path, CollectorConfig& out) {
       else
         return Err(kp, "unknown key (expected \"tokens\" or \"write_keys\")");
       if (f.value.type() != element_type::ARRAY) {
-        return Err(kp,
-                   std::string("expected an array of strings, found ") + TypeName(f.value.type()));
+        return Err(kp, std::string("expected an array of strings, found ") +
+                           JsonTypeWithArticle(f.value.type()));
       }
       size_t i = 0;
       for (element s : simdjson::dom::array(f.value)) {
@@ -211,7 +193,7 @@ Result<CollectorConfig> ParseCollectorConfig(std::string_view json) {
                                  simdjson::error_message(error));
   }
   if (root.type() != element_type::OBJECT) {
-    return Err("$", std::string("expected an object, found ") + TypeName(root.type()));
+    return Err("$", std::string("expected an object, found ") + JsonTypeWithArticle(root.type()));
   }
   CollectorConfig config;
   bool have_data_dir = false, have_projects = false;

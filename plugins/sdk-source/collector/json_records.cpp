@@ -59,8 +59,8 @@ void ForEachRecord(simdjson::dom::parser& parser, std::string_view body, const L
       fn(0, root);
       return;
     }
-    parsed.Fail(400,
-                std::string("expected a JSON array or object, found ") + JsonTypeName(root.type()));
+    parsed.Fail(400, std::string("expected a JSON array or object, found ") +
+                         JsonTypeWithArticle(root.type()));
     return;
   }
   if (body.front() != '{') {
@@ -125,14 +125,14 @@ std::optional<FieldError> ParseProfileOp(ProfileOp::Kind kind, element argument,
     if (argument.type() != element_type::ARRAY) {
       return FieldError{std::string(field), std::string("expected an array of property names, "
                                                         "found ") +
-                                                JsonTypeName(argument.type())};
+                                                JsonTypeWithArticle(argument.type())};
     }
     size_t i = 0, count = 0;
     for (element name : simdjson::dom::array(argument)) {
       if (name.type() != element_type::STRING) {
         return FieldError{
             std::string(field) + "[" + std::to_string(i) + "]",
-            std::string("expected a property name, found ") + JsonTypeName(name.type())};
+            std::string("expected a property name, found ") + JsonTypeWithArticle(name.type())};
       }
       ++i;
       ++count;
@@ -146,19 +146,20 @@ std::optional<FieldError> ParseProfileOp(ProfileOp::Kind kind, element argument,
     return std::nullopt;
   }
   if (argument.type() != element_type::OBJECT) {
-    return FieldError{std::string(field),
-                      std::string("expected an object, found ") + JsonTypeName(argument.type())};
+    return FieldError{std::string(field), std::string("expected an object, found ") +
+                                              JsonTypeWithArticle(argument.type())};
   }
   for (auto f : simdjson::dom::object(argument)) {
     if (kind == K::kAdd && f.value.type() != element_type::INT64 &&
         f.value.type() != element_type::UINT64 && f.value.type() != element_type::DOUBLE) {
-      return FieldError{std::string(field) + "." + std::string(f.key),
-                        std::string("$add needs a number, found ") + JsonTypeName(f.value.type())};
+      return FieldError{
+          std::string(field) + "." + std::string(f.key),
+          std::string("$add needs a number, found ") + JsonTypeWithArticle(f.value.type())};
     }
     if (kind == K::kUnion && f.value.type() != element_type::ARRAY) {
       return FieldError{
           std::string(field) + "." + std::string(f.key),
-          std::string("$union needs an array, found ") + JsonTypeName(f.value.type())};
+          std::string("$union needs an array, found ") + JsonTypeWithArticle(f.value.type())};
     }
   }
   PropertyBuilder props(limits);

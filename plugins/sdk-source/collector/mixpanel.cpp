@@ -156,15 +156,15 @@ class MixpanelParser {
     const bool strict = parsed_.partial;
     if (record.type() != element_type::OBJECT) {
       error = FieldError{
-          "", std::string("expected an event object, found ") + JsonTypeName(record.type())};
+          "", std::string("expected an event object, found ") + JsonTypeWithArticle(record.type())};
       return true;
     }
     object obj(record);
     element props_el;
     bool has_props = obj["properties"].get(props_el) == simdjson::SUCCESS;
     if (has_props && props_el.type() != element_type::OBJECT) {
-      error = FieldError{"properties",
-                         std::string("expected an object, found ") + JsonTypeName(props_el.type())};
+      error = FieldError{"properties", std::string("expected an object, found ") +
+                                           JsonTypeWithArticle(props_el.type())};
       return true;
     }
     std::optional<std::string_view> token;
@@ -187,8 +187,8 @@ class MixpanelParser {
       return true;
     }
     if (name_el.type() != element_type::STRING) {
-      error = FieldError{"event",
-                         std::string("expected a string, found ") + JsonTypeName(name_el.type())};
+      error = FieldError{
+          "event", std::string("expected a string, found ") + JsonTypeWithArticle(name_el.type())};
       return true;
     }
     std::string_view event = name_el;
@@ -224,8 +224,8 @@ class MixpanelParser {
     element id_el;
     if (props["$insert_id"].get(id_el) == simdjson::SUCCESS) {
       if (id_el.type() != element_type::STRING) {
-        error = FieldError{"properties.$insert_id",
-                           std::string("expected a string, found ") + JsonTypeName(id_el.type())};
+        error = FieldError{"properties.$insert_id", std::string("expected a string, found ") +
+                                                        JsonTypeWithArticle(id_el.type())};
         return true;
       }
       insert_id = std::string_view(id_el);
@@ -290,7 +290,7 @@ class MixpanelParser {
   bool Engage(element record, std::optional<FieldError>& error) {
     if (record.type() != element_type::OBJECT) {
       error = FieldError{"", std::string("expected a profile update object, found ") +
-                                 JsonTypeName(record.type())};
+                                 JsonTypeWithArticle(record.type())};
       return true;
     }
     object obj(record);

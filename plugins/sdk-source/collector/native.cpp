@@ -16,7 +16,7 @@ std::optional<FieldError> Event(element record, const Limits& limits, const std:
                                 std::vector<Record>& out, std::string& insert_id_out) {
   if (record.type() != element_type::OBJECT) {
     return FieldError{
-        "", std::string("expected an event object, found ") + JsonTypeName(record.type())};
+        "", std::string("expected an event object, found ") + JsonTypeWithArticle(record.type())};
   }
   object obj(record);
   for (auto field : obj) {
@@ -33,7 +33,8 @@ std::optional<FieldError> Event(element record, const Limits& limits, const std:
   element el;
   if (obj["event"].get(el) != simdjson::SUCCESS) return FieldError{"event", "missing"};
   if (el.type() != element_type::STRING) {
-    return FieldError{"event", std::string("expected a string, found ") + JsonTypeName(el.type())};
+    return FieldError{"event",
+                      std::string("expected a string, found ") + JsonTypeWithArticle(el.type())};
   }
   std::string_view event = el;
   if (event.empty()) return FieldError{"event", "must not be empty"};
@@ -51,7 +52,7 @@ std::optional<FieldError> Event(element record, const Limits& limits, const std:
   if (obj["properties"].get(el) == simdjson::SUCCESS && el.type() != element_type::NULL_VALUE) {
     if (el.type() != element_type::OBJECT) {
       return FieldError{"properties",
-                        std::string("expected an object, found ") + JsonTypeName(el.type())};
+                        std::string("expected an object, found ") + JsonTypeWithArticle(el.type())};
     }
     props.AddObject(object(el));
   }
@@ -68,8 +69,8 @@ std::optional<FieldError> Event(element record, const Limits& limits, const std:
 std::optional<FieldError> User(element record, const Limits& limits, int64_t now_ms,
                                std::vector<Record>& out) {
   if (record.type() != element_type::OBJECT) {
-    return FieldError{"",
-                      std::string("expected a user object, found ") + JsonTypeName(record.type())};
+    return FieldError{
+        "", std::string("expected a user object, found ") + JsonTypeWithArticle(record.type())};
   }
   object obj(record);
   std::string distinct_id;

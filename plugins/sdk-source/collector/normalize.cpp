@@ -126,26 +126,6 @@ void SortedFields(simdjson::dom::object object,
 
 }  // namespace
 
-const char* JsonTypeName(element_type type) {
-  switch (type) {
-    case element_type::ARRAY:
-      return "an array";
-    case element_type::OBJECT:
-      return "an object";
-    case element_type::INT64:
-    case element_type::UINT64:
-    case element_type::DOUBLE:
-      return "a number";
-    case element_type::STRING:
-      return "a string";
-    case element_type::BOOL:
-      return "a boolean";
-    case element_type::NULL_VALUE:
-      return "null";
-  }
-  return "a value";
-}
-
 std::optional<std::string> TimeFromNumber(double value, int64_t& out_ms) {
   if (!std::isfinite(value)) return "time is not a finite number";
   if (value < 0) return "time must not be negative";
@@ -192,10 +172,9 @@ std::optional<std::string> TimeFromJson(element value, int64_t& out_ms) {
       return TimeFromString(std::string_view(value), out_ms);
     default:
       return std::string("expected a number or an ISO-8601 string, found ") +
-             JsonTypeName(value.type());
+             JsonTypeWithArticle(value.type());
   }
 }
-
 
 void AppendJsonNumber(std::string& out, element number) {
   char buf[40];
@@ -443,7 +422,7 @@ std::optional<FieldError> ReadId(simdjson::simdjson_result<element> value, std::
       break;
     default:
       return FieldError{std::string(field),
-                        std::string("expected a string, found ") + JsonTypeName(v.type())};
+                        std::string("expected a string, found ") + JsonTypeWithArticle(v.type())};
   }
   if (out.size() > limits.max_name_bytes) {
     return FieldError{std::string(field),

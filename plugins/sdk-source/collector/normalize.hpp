@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "collector/collector_config.hpp"
+#include "weir/config_json.hpp"  // JsonTypeWithArticle
 #include "weir/json.hpp"
 
 namespace weir::sdksource {
@@ -126,9 +127,6 @@ std::string WriteIdentity(std::string_view distinct_id, std::string_view user_id
 std::optional<FieldError> ReadId(simdjson::simdjson_result<simdjson::dom::element> value,
                                  std::string_view field, const Limits& limits, bool required,
                                  std::string& out);
-
-/// "a string", "an object", ... for messages.
-const char* JsonTypeName(simdjson::dom::element_type type);
 
 }  // namespace weir::sdksource
 

@@ -31,8 +31,8 @@ class SegmentParser {
   std::optional<FieldError> Message(SegmentEndpoint kind, element message,
                                     std::optional<element> batch_context) {
     if (message.type() != element_type::OBJECT) {
-      return FieldError{
-          "", std::string("expected a message object, found ") + JsonTypeName(message.type())};
+      return FieldError{"", std::string("expected a message object, found ") +
+                                JsonTypeWithArticle(message.type())};
     }
     object msg(message);
     std::string user_id, anonymous_id;
@@ -54,8 +54,8 @@ class SegmentParser {
     element ctx;
     if (msg["context"].get(ctx) == simdjson::SUCCESS && ctx.type() != element_type::NULL_VALUE) {
       if (ctx.type() != element_type::OBJECT) {
-        return FieldError{"context",
-                          std::string("expected an object, found ") + JsonTypeName(ctx.type())};
+        return FieldError{
+            "context", std::string("expected an object, found ") + JsonTypeWithArticle(ctx.type())};
       }
       context = ctx;
     }
@@ -102,7 +102,8 @@ class SegmentParser {
         return std::nullopt;
       }
       if (el.type() != element_type::OBJECT) {
-        return FieldError{key, std::string("expected an object, found ") + JsonTypeName(el.type())};
+        return FieldError{
+            key, std::string("expected an object, found ") + JsonTypeWithArticle(el.type())};
       }
       props.AddObject(object(el));
       return std::nullopt;
@@ -113,7 +114,8 @@ class SegmentParser {
         return std::nullopt;
       }
       if (v.type() != element_type::STRING) {
-        return FieldError{key, std::string("expected a string, found ") + JsonTypeName(v.type())};
+        return FieldError{key,
+                          std::string("expected a string, found ") + JsonTypeWithArticle(v.type())};
       }
       out = std::string_view(v);
       return std::nullopt;
@@ -122,8 +124,8 @@ class SegmentParser {
       case SegmentEndpoint::kTrack: {
         if (msg["event"].get(el) != simdjson::SUCCESS) return FieldError{"event", "missing"};
         if (el.type() != element_type::STRING) {
-          return FieldError{"event",
-                            std::string("expected a string, found ") + JsonTypeName(el.type())};
+          return FieldError{
+              "event", std::string("expected a string, found ") + JsonTypeWithArticle(el.type())};
         }
         event = std::string_view(el);
         if (event.empty()) return FieldError{"event", "must not be empty"};
@@ -152,8 +154,8 @@ class SegmentParser {
         props.AddDerivedString("group_id", group_id);
         if (msg["traits"].get(el) == simdjson::SUCCESS && el.type() != element_type::NULL_VALUE) {
           if (el.type() != element_type::OBJECT) {
-            return FieldError{"traits",
-                              std::string("expected an object, found ") + JsonTypeName(el.type())};
+            return FieldError{"traits", std::string("expected an object, found ") +
+                                            JsonTypeWithArticle(el.type())};
           }
           props.AddDerived("$group_traits", el);
         }
@@ -231,7 +233,8 @@ ParsedRequest ParseSegment(SegmentEndpoint endpoint, const HttpRequestView& requ
   }
   parsed.project = *project;
   if (root.type() != element_type::OBJECT) {
-    parsed.Fail(400, std::string("expected a JSON object, found ") + JsonTypeName(root.type()));
+    parsed.Fail(400,
+                std::string("expected a JSON object, found ") + JsonTypeWithArticle(root.type()));
     return parsed;
   }
 
@@ -258,7 +261,8 @@ ParsedRequest ParseSegment(SegmentEndpoint endpoint, const HttpRequestView& requ
     return parsed;
   }
   if (batch.type() != element_type::ARRAY) {
-    parsed.Fail(400, std::string("batch: expected an array, found ") + JsonTypeName(batch.type()));
+    parsed.Fail(
+        400, std::string("batch: expected an array, found ") + JsonTypeWithArticle(batch.type()));
     return parsed;
   }
   std::optional<element> batch_context;
@@ -283,12 +287,13 @@ ParsedRequest ParseSegment(SegmentEndpoint endpoint, const HttpRequestView& requ
       kind = KindFromType(std::string_view(type));
     }
     if (!kind) {
-      parsed.failures.push_back(RecordFailure{
-          index, "type",
-          message.type() != element_type::OBJECT
-              ? std::string("expected a message object, found ") + JsonTypeName(message.type())
-              : "expected one of track, page, screen, group, identify, alias",
-          ""});
+      parsed.failures.push_back(
+          RecordFailure{index, "type",
+                        message.type() != element_type::OBJECT
+                            ? std::string("expected a message object, found ") +
+                                  JsonTypeWithArticle(message.type())
+                            : "expected one of track, page, screen, group, identify, alias",
+                        ""});
       break;
     }
     if (!run(index, *kind, message, batch_context)) break;

@@ -7,18 +7,26 @@
 // "config.path: expected a string, got number". Unknown and duplicate keys are refused, so a
 // typo ("delay" for "delay_ms") is never silently ignored.
 //
+// The typed getters below read one field each, with one wording for every plugin ("config.delay_ms:
+// must be between 0 and 60000"); they never echo a string value, which may be a secret.
+//
 //   simdjson::dom::parser parser;
 //   simdjson::dom::object obj;
 //   WEIR_RETURN_NOT_OK(weir::ParseConfigObject(parser, config, {"path", "delay_ms"}, &obj));
+//   WEIR_ASSIGN_OR_RETURN(std::string path, weir::RequiredString(obj, "config.", "path"));
+//   WEIR_ASSIGN_OR_RETURN(int64_t delay_ms,
+//                         weir::OptionalInt(obj, "config.", "delay_ms", 0, 0, 60000));
 #ifndef WEIR_CONFIG_JSON_HPP
 #define WEIR_CONFIG_JSON_HPP
 
 #include <simdjson.h>
 
+#include <cstdint>
 #include <initializer_list>
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "weir/plugin.hpp"
 
@@ -27,16 +35,46 @@ namespace weir {
 /// The JSON type of `element` as an operator would say it ("string", "number", ...).
 inline const char* JsonTypeName(const simdjson::dom::element& element) {
   switch (element.type()) {
-    case simdjson::dom::element_type::ARRAY: return "array";
-    case simdjson::dom::element_type::OBJECT: return "object";
+    case simdjson::dom::element_type::ARRAY:
+      return "array";
+    case simdjson::dom::element_type::OBJECT:
+      return "object";
     case simdjson::dom::element_type::INT64:
     case simdjson::dom::element_type::UINT64:
-    case simdjson::dom::element_type::DOUBLE: return "number";
-    case simdjson::dom::element_type::STRING: return "string";
-    case simdjson::dom::element_type::BOOL: return "boolean";
-    case simdjson::dom::element_type::NULL_VALUE: return "null";
+    case simdjson::dom::element_type::DOUBLE:
+      return "number";
+    case simdjson::dom::element_type::STRING:
+      return "string";
+    case simdjson::dom::element_type::BOOL:
+      return "boolean";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "null";
   }
   return "unknown";
+}
+
+/// The JSON type `type` with its article, for prose messages ("expected an object, found an
+/// array"): "an array", "an object", "an integer" (INT64 and UINT64), "a number" (DOUBLE),
+/// "a string", "a boolean", "null". Never null; the string is static.
+inline const char* JsonTypeWithArticle(simdjson::dom::element_type type) {
+  switch (type) {
+    case simdjson::dom::element_type::ARRAY:
+      return "an array";
+    case simdjson::dom::element_type::OBJECT:
+      return "an object";
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+      return "an integer";
+    case simdjson::dom::element_type::DOUBLE:
+      return "a number";
+    case simdjson::dom::element_type::STRING:
+      return "a string";
+    case simdjson::dom::element_type::BOOL:
+      return "a boolean";
+    case simdjson::dom::element_type::NULL_VALUE:
+      return "null";
+  }
+  return "a value";
 }
 
 /// Refuses keys of `obj` that are not in `known` (listed, in `known`'s order, in the message)
@@ -71,8 +109,8 @@ inline Status CheckConfigKeys(const simdjson::dom::object& obj, std::string_view
 /// Parses `config` into `*out` (valid as long as `parser` is untouched): a JSON object whose
 /// keys are all in `known`, each at most once.
 template <typename Keys>
-Status ParseConfigObject(simdjson::dom::parser& parser, std::string_view config,
-                         const Keys& known, simdjson::dom::object* out) {
+Status ParseConfigObject(simdjson::dom::parser& parser, std::string_view config, const Keys& known,
+                         simdjson::dom::object* out) {
   simdjson::dom::element root;
   if (auto error = parser.parse(config.data(), config.size()).get(root); error) {
     return Status::InvalidConfig(std::string("config: not valid JSON (") +
@@ -93,6 +131,100 @@ inline Status ParseConfigObject(simdjson::dom::parser& parser, std::string_view 
                                 std::initializer_list<std::string_view> known,
                                 simdjson::dom::object* out) {
   return ParseConfigObject<std::initializer_list<std::string_view>>(parser, config, known, out);
+}
+
+namespace internal {
+
+/// WEIR_INVALID_CONFIG "<where><key>: <what>".
+inline Status ConfigFieldError(std::string_view where, const char* key, std::string_view what) {
+  std::string message(where);
+  message += key;
+  message += ": ";
+  message += what;
+  return Status::InvalidConfig(std::move(message));
+}
+
+/// The string `value` of the field `key`, checked; see OptionalString.
+inline Result<std::string> ConfigString(const simdjson::dom::element& value, std::string_view where,
+                                        const char* key, bool allow_empty) {
+  if (value.type() != simdjson::dom::element_type::STRING) {
+    return ConfigFieldError(where, key,
+                            std::string("expected a string, got ") + JsonTypeName(value));
+  }
+  std::string_view s = value.get_string().value_unsafe();
+  if (s.empty() && !allow_empty) return ConfigFieldError(where, key, "must not be empty");
+  // Config strings become paths, SQL identifiers and connection strings, where an embedded NUL
+  // would silently cut the value short.
+  if (s.find('\0') != std::string_view::npos) {
+    return ConfigFieldError(where, key, "must not contain a NUL byte");
+  }
+  return std::string(s);
+}
+
+}  // namespace internal
+
+// The typed getters. Each reads the field `key` of `obj` (from ParseConfigObject or a nested
+// object); `where` prefixes `key` in messages, as in CheckConfigKeys: "config." or
+// "config.tables.". Errors are WEIR_INVALID_CONFIG; no message contains a string value.
+
+/// The string at `key`: required, non-empty, without a NUL byte. Messages:
+/// "<where><key>: required (a string)", "...: expected a string, got number",
+/// "...: must not be empty", "...: must not contain a NUL byte".
+inline Result<std::string> RequiredString(const simdjson::dom::object& obj, std::string_view where,
+                                          const char* key) {
+  simdjson::dom::element value;
+  if (obj.at_key(key).get(value) != simdjson::SUCCESS) {
+    return internal::ConfigFieldError(where, key, "required (a string)");
+  }
+  return internal::ConfigString(value, where, key, /*allow_empty=*/false);
+}
+
+/// The string at `key`, or `fallback` (returned unchecked) when the key is absent. An empty
+/// string is refused unless `allow_empty`; other messages as RequiredString's.
+inline Result<std::string> OptionalString(const simdjson::dom::object& obj, std::string_view where,
+                                          const char* key, std::string fallback,
+                                          bool allow_empty = false) {
+  simdjson::dom::element value;
+  if (obj.at_key(key).get(value) != simdjson::SUCCESS) return fallback;
+  return internal::ConfigString(value, where, key, allow_empty);
+}
+
+/// The integer at `key`, within [min, max], or `fallback` (returned unchecked) when the key is
+/// absent. Messages: "<where><key>: expected an integer, got string", "...: expected an
+/// integer, got number with a fraction" (any JSON number simdjson reads as a double, 1.5 or
+/// 1e3), "...: must be between <min> and <max>" (also for integers beyond int64).
+inline Result<int64_t> OptionalInt(const simdjson::dom::object& obj, std::string_view where,
+                                   const char* key, int64_t fallback, int64_t min, int64_t max) {
+  simdjson::dom::element value;
+  if (obj.at_key(key).get(value) != simdjson::SUCCESS) return fallback;
+  const auto type = value.type();
+  if (type != simdjson::dom::element_type::INT64 && type != simdjson::dom::element_type::UINT64) {
+    return internal::ConfigFieldError(
+        where, key,
+        std::string("expected an integer, got ") + JsonTypeName(value) +
+            (type == simdjson::dom::element_type::DOUBLE ? " with a fraction" : ""));
+  }
+  int64_t n = 0;
+  // UINT64 is simdjson's type for integers above INT64_MAX only: beyond any int64 `max`.
+  if (type == simdjson::dom::element_type::UINT64 ||
+      value.get_int64().get(n) != simdjson::SUCCESS || n < min || n > max) {
+    return internal::ConfigFieldError(
+        where, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return n;
+}
+
+/// The boolean at `key`, or `fallback` when the key is absent. Message:
+/// "<where><key>: expected a boolean, got string".
+inline Result<bool> OptionalBool(const simdjson::dom::object& obj, std::string_view where,
+                                 const char* key, bool fallback) {
+  simdjson::dom::element value;
+  if (obj.at_key(key).get(value) != simdjson::SUCCESS) return fallback;
+  if (value.type() != simdjson::dom::element_type::BOOL) {
+    return internal::ConfigFieldError(
+        where, key, std::string("expected a boolean, got ") + JsonTypeName(value));
+  }
+  return value.get_bool().value_unsafe();
 }
 
 }  // namespace weir

@@ -6,14 +6,15 @@
 //   {"dir": "/tmp/out", "delay_ms": 0, "fail_first_writes": 0, "fail_retryable": true}
 //
 // Write() stores the batch bytes, unchanged, in `<dir>/<stream>/<key>.ndjson`, where <key> is
-// the idempotency key with every byte outside [A-Za-z0-9._-] replaced by '_' (a key that needed
-// changing, or is too long for a file name, also gets a hash of the original key appended, so
-// two different keys never share a file). The write is atomic and durable before Write()
-// returns: a hidden temp file in the same directory is written and fsynced, then hard-linked to
-// the final name (which fails if the name exists, so a concurrent writer can never clobber
-// another) and the directory is fsynced. Replaying a key whose file already holds the same bytes
-// is a no-op; different bytes are an idempotency violation and a non-retryable error. Because
-// every Write() is already durable, Flush() has nothing left to do and returns OK.
+// weir::KeyFileName() of the idempotency key (weir/files.hpp): every byte outside
+// [A-Za-z0-9._-] replaced by '_' (a key that needed changing, or is too long for a file name,
+// also gets a hash of the original key appended, so two different keys never share a file).
+// The write is atomic and durable before Write() returns: a hidden temp file in the same
+// directory is written and fsynced, then hard-linked to the final name (which fails if the name
+// exists, so a concurrent writer can never clobber another) and the directory is fsynced.
+// Replaying a key whose file already holds the same bytes is a no-op; different bytes are an
+// idempotency violation and a non-retryable error. Because every Write() is already durable,
+// Flush() has nothing left to do and returns OK.
 //
 // A crash can leave `.tmp.*` files behind in a stream directory; they are never mistaken for
 // output (output files end in `.ndjson`) and may be deleted at any time no run is active.
@@ -30,13 +31,13 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include "config_json.hpp"
 #include "file_util.hpp"
+#include "weir/config_json.hpp"
+#include "weir/files.hpp"
 #include "weir/plugin.hpp"
 
 namespace weir::testplugins {
@@ -79,44 +80,6 @@ constexpr const char* kDestinationSchema = R"json({
 
 constexpr int64_t kMaxDelayMs = 3600000;
 constexpr int64_t kMaxInjectedFailures = 1000000;
-/// Longest sanitized key kept as is; longer ones are cut and given a hash (NAME_MAX is 255).
-constexpr size_t kMaxKeyChars = 160;
-
-bool IsFileNameChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
-}
-
-/// FNV-1a, 64 bit: a stable hash to keep sanitized keys distinct.
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 14695981039346656037ull;
-  for (char c : s) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
-/// The file name (without ".ndjson") for an idempotency key; see the banner.
-std::string KeyFileName(std::string_view key) {
-  std::string name;
-  bool changed = false;
-  for (char c : key) {
-    changed = changed || !IsFileNameChar(c);
-    name.push_back(IsFileNameChar(c) ? c : '_');
-  }
-  if (name.size() > kMaxKeyChars) {
-    name.resize(kMaxKeyChars);
-    changed = true;
-  }
-  if (changed) {
-    char hash[24];
-    std::snprintf(hash, sizeof hash, ".x%016llx", static_cast<unsigned long long>(Fnv1a(key)));
-    name += hash;
-  }
-  return name;
-}
-
 /// Creates `dir` and any missing parents, fsyncing each parent whose entries changed.
 Status MakeDirs(const std::string& dir, std::string_view what) {
   struct stat st {};
@@ -157,11 +120,11 @@ class FileDestination final : public Destination {
     WEIR_RETURN_NOT_OK(ParseConfigObject(
         parser, config, {"dir", "delay_ms", "fail_first_writes", "fail_retryable"}, &obj));
     auto d = std::unique_ptr<FileDestination>(new FileDestination(host));
-    WEIR_ASSIGN_OR_RETURN(d->dir_, RequiredString(obj, "dir"));
-    WEIR_ASSIGN_OR_RETURN(d->delay_ms_, OptionalCount(obj, "delay_ms", 0, kMaxDelayMs));
-    WEIR_ASSIGN_OR_RETURN(d->fail_first_writes_,
-                          OptionalCount(obj, "fail_first_writes", 0, kMaxInjectedFailures));
-    WEIR_ASSIGN_OR_RETURN(d->fail_retryable_, OptionalBool(obj, "fail_retryable", true));
+    WEIR_ASSIGN_OR_RETURN(d->dir_, RequiredString(obj, "config.", "dir"));
+    WEIR_ASSIGN_OR_RETURN(d->delay_ms_, OptionalInt(obj, "config.", "delay_ms", 0, 0, kMaxDelayMs));
+    WEIR_ASSIGN_OR_RETURN(d->fail_first_writes_, OptionalInt(obj, "config.", "fail_first_writes", 0,
+                                                             0, kMaxInjectedFailures));
+    WEIR_ASSIGN_OR_RETURN(d->fail_retryable_, OptionalBool(obj, "config.", "fail_retryable", true));
     while (d->dir_.size() > 1 && d->dir_.back() == '/') d->dir_.pop_back();
     return d;
   }
@@ -214,7 +177,7 @@ class FileDestination final : public Destination {
                            "' cannot be used as a directory name");
     }
     const std::string stream_dir = dir_ + "/" + std::string(request.stream);
-    const std::string name = KeyFileName(request.idempotency_key) + ".ndjson";
+    const std::string name = weir::KeyFileName(request.idempotency_key) + ".ndjson";
     const std::string final_path = stream_dir + "/" + name;
     const std::string_view data = request.batch.data();
     const std::string key(request.idempotency_key);

@@ -21,9 +21,9 @@
 #include <string>
 #include <string_view>
 
-#include "config_json.hpp"
 #include "file_util.hpp"
 #include "ndjson_file.hpp"
+#include "weir/config_json.hpp"
 #include "weir/plugin.hpp"
 
 namespace weir::testplugins {
@@ -89,8 +89,9 @@ class FileSource final : public Source {
     simdjson::dom::parser parser;
     simdjson::dom::object obj;
     WEIR_RETURN_NOT_OK(ParseConfigObject(parser, config, {"path", "delay_ms"}, &obj));
-    WEIR_ASSIGN_OR_RETURN(std::string path, RequiredString(obj, "path"));
-    WEIR_ASSIGN_OR_RETURN(int64_t delay_ms, OptionalCount(obj, "delay_ms", 0, kMaxDelayMs));
+    WEIR_ASSIGN_OR_RETURN(std::string path, RequiredString(obj, "config.", "path"));
+    WEIR_ASSIGN_OR_RETURN(int64_t delay_ms,
+                          OptionalInt(obj, "config.", "delay_ms", 0, 0, kMaxDelayMs));
     auto source = std::unique_ptr<FileSource>(new FileSource(std::move(path), delay_ms, host));
     UniqueFd fd;
     WEIR_RETURN_NOT_OK(source->file_.Refresh(&fd));

@@ -1,9 +1,9 @@
 // tests/plugins/good/file_util.hpp — POSIX file helpers shared by the file test plugins.
 //
-// An RAII file descriptor, errno-to-message formatting, whole-buffer write/read loops that
-// survive EINTR and short transfers, fsync of a directory, and a sleep that keeps polling the
-// host's cancellation flag (the `delay_ms` knob both plugins offer so tests can interrupt or
-// kill a run in the middle of a call).
+// The SDK's weir::UniqueFd (weir/files.hpp) under this namespace, errno-to-message formatting,
+// whole-buffer write/read loops that survive EINTR and short transfers, fsync of a directory,
+// and a sleep that keeps polling the host's cancellation flag (the `delay_ms` knob both plugins
+// offer so tests can interrupt or kill a run in the middle of a call).
 #ifndef WEIR_TESTS_PLUGINS_GOOD_FILE_UTIL_HPP
 #define WEIR_TESTS_PLUGINS_GOOD_FILE_UTIL_HPP
 
@@ -19,39 +19,13 @@
 #include <string_view>
 #include <thread>
 
+#include "weir/files.hpp"
 #include "weir/plugin.hpp"
 
 namespace weir::testplugins {
 
-/// Owns one file descriptor; closes it on destruction. Move-only.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) reset(other.release());
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+/// The test plugins' RAII descriptor is the SDK's (weir/files.hpp).
+using weir::UniqueFd;
 
 /// "<what> '<path>': <strerror(err)>".
 inline std::string ErrnoMessage(std::string_view what, std::string_view path, int err) {
