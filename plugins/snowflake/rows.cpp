@@ -100,6 +100,56 @@ size_t StagedRows::RowBytes(size_t row) const {
   return n;
 }
 
+void StagedRows::SortByKey(size_t key_columns) {
+  const size_t n = rows();
+  key_columns = std::min(key_columns, columns_);
+  if (n < 2 || key_columns == 0) return;
+  // Sorting (prefix, row) pairs: the first 8 bytes of the key, big-endian, decide most
+  // comparisons without touching the arena. NULL and "" both get prefix 0 and fall through to
+  // the full comparison.
+  auto prefix = [this](size_t row) {
+    uint64_t p = 0;
+    if (auto f = field(row, 0)) {
+      for (size_t i = 0; i < 8; ++i) {
+        p = (p << 8) | (i < f->size() ? static_cast<unsigned char>((*f)[i]) : 0u);
+      }
+    }
+    return p;
+  };
+  auto less = [this, key_columns](size_t a, size_t b) {
+    for (size_t c = 0; c < key_columns; ++c) {
+      const auto fa = field(a, c), fb = field(b, c);
+      if (fa.has_value() != fb.has_value()) return !fa.has_value();
+      if (!fa.has_value()) continue;
+      if (const int cmp = fa->compare(*fb); cmp != 0) return cmp < 0;
+    }
+    return false;
+  };
+  std::vector<std::pair<uint64_t, size_t>> order;
+  order.reserve(n);
+  bool sorted = true;
+  for (size_t r = 0; r < n; ++r) {
+    order.emplace_back(prefix(r), r);
+    if (r > 0 && sorted && less(r, r - 1)) sorted = false;
+  }
+  if (sorted) return;
+  std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return less(a.second, b.second);
+  });
+  std::vector<size_t> starts(starts_.size());
+  std::vector<int64_t> lengths(lengths_.size());
+  for (size_t to = 0; to < n; ++to) {
+    const size_t from = order[to].second;
+    std::copy_n(starts_.begin() + static_cast<std::ptrdiff_t>(from * columns_), columns_,
+                starts.begin() + static_cast<std::ptrdiff_t>(to * columns_));
+    std::copy_n(lengths_.begin() + static_cast<std::ptrdiff_t>(from * columns_), columns_,
+                lengths.begin() + static_cast<std::ptrdiff_t>(to * columns_));
+  }
+  starts_ = std::move(starts);
+  lengths_ = std::move(lengths);
+}
+
 Result<std::string> FormatTimestampMs(int64_t ms) {
   if (!TimestampInRange(ms)) return TimestampOutOfRange(ms);
   char buf[kTimestampSize];
@@ -473,6 +523,8 @@ Result<StagedRows> BuildStagedRows(StreamKind stream, const std::vector<Promoted
       AddPromoted(dom, promoted, r.deleted ? std::nullopt : r.properties, &rows);
     }
   }
+  // The key columns lead every staged row (distinct_id; then user_id for identities).
+  rows.SortByKey(stream == StreamKind::kIdentities ? 2 : 1);
   return rows;
 }
 

@@ -383,7 +383,8 @@ TEST_F(SnowflakePg, PromotedColumnsAreAddedWhenTheConfigGrows) {
 TEST_F(SnowflakePg, LargeBatchesSpanManyStatementsInOneTransaction) {
   std::vector<std::string> records;
   for (int i = 0; i < 3000; ++i) records.push_back(EventRecord(i, R"({"k":"v"})"));
-  records.push_back(EventRecord(3000, R"({"big":")" + std::string(1500 * 1000, 'z') + "\"}"));
+  // Rows are staged in insert_id order: "ev-9999" comes after every "ev-0" … "ev-2999".
+  records.push_back(EventRecord(9999, R"({"big":")" + std::string(1500 * 1000, 'z') + "\"}"));
   SnowflakeDriver d(Config(R"(, "rows_per_statement": 250)"));
   Status s = d.Write("events", "p.events.000000000001", records);
   ASSERT_TRUE(s.ok()) << s.ToString();
@@ -391,7 +392,7 @@ TEST_F(SnowflakePg, LargeBatchesSpanManyStatementsInOneTransaction) {
   // 12 chunks of 250 small rows, and the 1.5 MB row alone.
   EXPECT_EQ(d.host().Metric("snowflake.statements"), 13);
   auto big = pg_->Query("SELECT length(\"PROPERTIES\"->>'big') FROM " + Table("EVENTS") +
-                        " WHERE \"INSERT_ID\" = 'ev-3000'");
+                        " WHERE \"INSERT_ID\" = 'ev-9999'");
   ASSERT_EQ(big.size(), 1u);
   EXPECT_EQ(*big[0][0], "1500000");
 }

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "snowflake/config.hpp"
@@ -516,16 +518,23 @@ TEST(SnowflakeRows, ManyRecordsDedupeAndKeepTheirText) {
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   auto d = Dump(*rows);
   ASSERT_EQ(d.size(), 300u);
+  // The first record of each id, rows in id order (bytewise: "…-10" before "…-2").
+  std::vector<std::pair<std::string, std::string>> first_of_id;
   for (int i = 0; i < 300; ++i) {
-    EXPECT_EQ(d[i][0], "insert-id-\xc3\xa9-" + std::to_string(i));
-    EXPECT_EQ(d[i][1], "ev\"ent-" + std::to_string(i));
+    first_of_id.emplace_back("insert-id-\xc3\xa9-" + std::to_string(i),
+                             "ev\"ent-" + std::to_string(i));
+  }
+  std::sort(first_of_id.begin(), first_of_id.end());
+  for (size_t i = 0; i < first_of_id.size(); ++i) {
+    EXPECT_EQ(d[i][0], first_of_id[i].first);
+    EXPECT_EQ(d[i][1], first_of_id[i].second);
   }
 
   TestBatch user_batch(users);
   rows = BuildStagedRows(StreamKind::kUsers, {}, user_batch.view());
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   d = Dump(*rows);
-  // Per user the last record with the greatest updated_at, staged in record order.
+  // Per user the last record with the greatest updated_at, rows in distinct_id order.
   std::map<int, int> user_of_winner;
   for (int u = 0; u < 50; ++u) {
     int winner = u;
@@ -540,6 +549,7 @@ TEST(SnowflakeRows, ManyRecordsDedupeAndKeepTheirText) {
                         "1970-01-01 00:00:00.00" + std::to_string(winner % 7),
                         R"({"i":)" + std::to_string(winner) + "}", "false"});
   }
+  std::sort(expected.begin(), expected.end());
   EXPECT_EQ(d, expected);
 }
 
@@ -553,8 +563,56 @@ TEST(SnowflakeRows, IdentitiesCompareThePairNotAJoinedString) {
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
   auto d = Dump(*rows);
   ASSERT_EQ(d.size(), 2u);
-  EXPECT_EQ(d[0][0], std::string("a\0b", 3));
-  EXPECT_EQ(d[1][1], std::string("b\0c", 3));
+  // Both pairs, in key order: "a" sorts before "a\0b".
+  EXPECT_EQ(d[0][0], "a");
+  EXPECT_EQ(d[0][1], std::string("b\0c", 3));
+  EXPECT_EQ(d[1][0], std::string("a\0b", 3));
+  EXPECT_EQ(d[1][1], "c");
+}
+
+TEST(SnowflakeRows, RowsComeOutInKeyOrder) {
+  // Events by insert_id, bytewise (upper case before lower, "é" after ASCII, a shared 8-byte
+  // prefix decided by the bytes after it); the first record of an id still wins.
+  TestBatch events({
+      R"({"insert_id":"zz","event":"1"})",
+      R"({"insert_id":"\u00e9","event":"2"})",
+      R"({"insert_id":"prefix-0-b","event":"3"})",
+      R"({"insert_id":"A","event":"4"})",
+      R"({"insert_id":"prefix-0-a","event":"5"})",
+      R"({"insert_id":"zz","event":"6"})",
+      R"({"insert_id":"prefix-0","event":"7"})",
+  });
+  auto rows = BuildStagedRows(StreamKind::kEvents, {}, events.view());
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<std::string> order;
+  for (const auto& row : Dump(*rows)) order.push_back(row[0] + "=" + row[1]);
+  EXPECT_EQ(order, (std::vector<std::string>{"A=4", "prefix-0=7", "prefix-0-a=5", "prefix-0-b=3",
+                                             "zz=1", "\xc3\xa9=2"}));
+
+  // Identities by the pair: the user_id decides between equal distinct_ids.
+  TestBatch identities({
+      R"({"distinct_id":"d2","user_id":"u1"})",
+      R"({"distinct_id":"d1","user_id":"u9"})",
+      R"({"distinct_id":"d1","user_id":"u10"})",
+  });
+  rows = BuildStagedRows(StreamKind::kIdentities, {}, identities.view());
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  order.clear();
+  for (const auto& row : Dump(*rows)) order.push_back(row[0] + "/" + row[1]);
+  EXPECT_EQ(order, (std::vector<std::string>{"d1/u10", "d1/u9", "d2/u1"}));
+}
+
+TEST(SnowflakeRows, SortByKeyPutsNullFirstAndKeepsTiesInOrder) {
+  StagedRows rows(2);
+  for (auto [key, value] : std::vector<std::pair<const char*, const char*>>{
+           {"b", "1"}, {nullptr, "2"}, {"a", "3"}, {"b", "4"}, {"", "5"}, {nullptr, "6"}}) {
+    key == nullptr ? rows.AddNull() : rows.Add(key);
+    rows.Add(value);
+  }
+  rows.SortByKey(1);
+  std::vector<std::string> order;
+  for (const auto& row : Dump(rows)) order.push_back(row[0] + "=" + row[1]);
+  EXPECT_EQ(order, (std::vector<std::string>{"<NULL>=2", "<NULL>=6", "=5", "a=3", "b=1", "b=4"}));
 }
 
 TEST(SnowflakeRows, PromotedColumnsAreTypeCheckedHere) {
