@@ -298,55 +298,98 @@ Status SameRecords(const BatchCopy& want, size_t want_first, const BatchCopy& go
   return Status::OK();
 }
 
-/// An open source instance on a loaded plugin; closed on destruction.
-class SourceSession {
+/// What tells the source side from the destination side of a plugin for PluginSession.
+struct SourceSide {
+  using Vtable = weir_source_vtable;
+  static constexpr uint32_t kKind = WEIR_KIND_SOURCE;
+  static constexpr const char* kName = "source";
+  static constexpr const char* kConfigOption = "Options::source_config / --source-config";
+  static const Vtable* Of(const weir_plugin& d) { return d.source; }
+  static const std::string& Config(const Options& o) { return o.source_config; }
+};
+struct DestinationSide {
+  using Vtable = weir_destination_vtable;
+  static constexpr uint32_t kKind = WEIR_KIND_DESTINATION;
+  static constexpr const char* kName = "destination";
+  static constexpr const char* kConfigOption =
+      "Options::destination_config / --destination-config";
+  static const Vtable* Of(const weir_plugin& d) { return d.destination; }
+  static const std::string& Config(const Options& o) { return o.destination_config; }
+};
+
+/// An open source or destination instance (Side) on a loaded plugin; closed on destruction.
+/// Session is the derived class that adds the side's calls.
+template <class Side, class Session>
+class PluginSession {
  public:
-  /// Loads, picks the stream and opens with options.source_config. Returns a verdict when the
-  /// check cannot go on (plugin not a source, no config: skip; anything else: fail).
+  /// Loads, picks the stream and opens with the side's config. Returns a verdict when the
+  /// check cannot go on (plugin without the side, no config: skip; anything else: fail).
   static std::optional<Verdict> Start(const std::string& so_path, const Options& options,
-                                      const StepFn& step, std::unique_ptr<SourceSession>* out) {
-    auto session = std::unique_ptr<SourceSession>(new SourceSession(step));
+                                      const StepFn& step, std::unique_ptr<Session>* out) {
+    const std::string side = Side::kName;
+    auto session = std::unique_ptr<Session>(new Session(step));
     auto lib = Load(so_path, step);
     if (!lib.ok()) return Verdict::Fail(lib.status().message());
     session->lib_ = std::move(lib).value();
     const weir_plugin& d = session->lib_->descriptor();
-    if ((d.kinds & WEIR_KIND_SOURCE) == 0 || d.source == nullptr) {
-      return Verdict::Skip("the plugin is not a source");
+    if ((d.kinds & Side::kKind) == 0 || Side::Of(d) == nullptr) {
+      return Verdict::Skip("the plugin is not a " + side);
     }
-    if (options.source_config.empty()) {
-      return Verdict::Skip("no source config given (Options::source_config / --source-config)");
+    const std::string& config = Side::Config(options);
+    if (config.empty()) {
+      return Verdict::Skip("no " + side + " config given (" + Side::kConfigOption + ")");
     }
     auto stream = PickStream(d, options.stream);
     if (!stream.ok()) return Verdict::Fail(stream.status().message());
     session->stream_ = std::move(stream).value();
-    session->vt_ = d.source;
-    step("source open");
+    session->vt_ = Side::Of(d);
+    step(side + " open");
     weir_error err{};
     weir_instance* instance = nullptr;
-    const weir_status st =
-        session->vt_->open(options.source_config.data(), options.source_config.size(),
-                           session->host_.services(), &instance, &err);
-    Status s = CallOk("source open with the given config", st, &err, step);
+    const weir_status st = session->vt_->open(config.data(), config.size(),
+                                              session->host_.services(), &instance, &err);
+    Status s = CallOk(side + " open with the given config", st, &err, step);
     if (!s.ok()) return Verdict::Fail(s.message());
     if (instance == nullptr) {
-      return Verdict::Fail("source open returned WEIR_OK but no instance");
+      return Verdict::Fail(side + " open returned WEIR_OK but no instance");
     }
     session->instance_ = instance;
     *out = std::move(session);
     return std::nullopt;
   }
 
-  SourceSession(const SourceSession&) = delete;
-  SourceSession& operator=(const SourceSession&) = delete;
-  ~SourceSession() {
+  PluginSession(const PluginSession&) = delete;
+  PluginSession& operator=(const PluginSession&) = delete;
+  ~PluginSession() {
     if (instance_ != nullptr) {
-      step_("source close");
+      step_(std::string(Side::kName) + " close");
       vt_->close(instance_);
     }
   }
 
   FakeHost& host() { return host_; }
   const std::string& stream() const { return stream_; }
+
+  Status Check() {
+    const std::string what = std::string(Side::kName) + " check";
+    step_(what);
+    weir_error err{};
+    return CallOk(what, vt_->check(instance_, &err), &err, step_);
+  }
+
+ protected:
+  explicit PluginSession(const StepFn& step) : step_(step) {}
+
+  StepFn step_;
+  FakeHost host_;
+  std::unique_ptr<PluginLibrary> lib_;
+  const typename Side::Vtable* vt_ = nullptr;
+  weir_instance* instance_ = nullptr;
+  std::string stream_;
+};
+
+class SourceSession : public PluginSession<SourceSide, SourceSession> {
+ public:
   const weir_source_vtable* vtable() const { return vt_; }
   weir_instance* instance() const { return instance_; }
 
@@ -374,21 +417,9 @@ class SourceSession {
     return ValidateAndCopy(batch.batch, spec, what);
   }
 
-  Status Check() {
-    step_("source check");
-    weir_error err{};
-    return CallOk("source check", vt_->check(instance_, &err), &err, step_);
-  }
-
  private:
-  explicit SourceSession(const StepFn& step) : step_(step) {}
-
-  StepFn step_;
-  FakeHost host_;
-  std::unique_ptr<PluginLibrary> lib_;
-  const weir_source_vtable* vt_ = nullptr;
-  weir_instance* instance_ = nullptr;
-  std::string stream_;
+  friend class PluginSession<SourceSide, SourceSession>;
+  explicit SourceSession(const StepFn& step) : PluginSession(step) {}
 };
 
 #define KIT_START_SOURCE(session)         \
@@ -466,55 +497,8 @@ std::string FreshKey(const char* check) {
          std::to_string(ms);
 }
 
-class DestinationSession {
+class DestinationSession : public PluginSession<DestinationSide, DestinationSession> {
  public:
-  static std::optional<Verdict> Start(const std::string& so_path, const Options& options,
-                                      const StepFn& step,
-                                      std::unique_ptr<DestinationSession>* out) {
-    auto session = std::unique_ptr<DestinationSession>(new DestinationSession(step));
-    auto lib = Load(so_path, step);
-    if (!lib.ok()) return Verdict::Fail(lib.status().message());
-    session->lib_ = std::move(lib).value();
-    const weir_plugin& d = session->lib_->descriptor();
-    if ((d.kinds & WEIR_KIND_DESTINATION) == 0 || d.destination == nullptr) {
-      return Verdict::Skip("the plugin is not a destination");
-    }
-    if (options.destination_config.empty()) {
-      return Verdict::Skip(
-          "no destination config given (Options::destination_config / --destination-config)");
-    }
-    auto stream = PickStream(d, options.stream);
-    if (!stream.ok()) return Verdict::Fail(stream.status().message());
-    session->stream_ = std::move(stream).value();
-    session->vt_ = d.destination;
-    step("destination open");
-    weir_error err{};
-    weir_instance* instance = nullptr;
-    const weir_status st =
-        session->vt_->open(options.destination_config.data(), options.destination_config.size(),
-                           session->host_.services(), &instance, &err);
-    Status s = CallOk("destination open with the given config", st, &err, step);
-    if (!s.ok()) return Verdict::Fail(s.message());
-    if (instance == nullptr) {
-      return Verdict::Fail("destination open returned WEIR_OK but no instance");
-    }
-    session->instance_ = instance;
-    *out = std::move(session);
-    return std::nullopt;
-  }
-
-  DestinationSession(const DestinationSession&) = delete;
-  DestinationSession& operator=(const DestinationSession&) = delete;
-  ~DestinationSession() {
-    if (instance_ != nullptr) {
-      step_("destination close");
-      vt_->close(instance_);
-    }
-  }
-
-  FakeHost& host() { return host_; }
-  const std::string& stream() const { return stream_; }
-
   weir_status RawWrite(const std::string& key, const SyntheticBatch& batch, weir_error* err) {
     weir_write_request r{};
     r.struct_size = sizeof(r);
@@ -539,21 +523,9 @@ class DestinationSession {
     return CallOk(what, vt_->flush(instance_, &err), &err, step_);
   }
 
-  Status Check() {
-    step_("destination check");
-    weir_error err{};
-    return CallOk("destination check", vt_->check(instance_, &err), &err, step_);
-  }
-
  private:
-  explicit DestinationSession(const StepFn& step) : step_(step) {}
-
-  StepFn step_;
-  FakeHost host_;
-  std::unique_ptr<PluginLibrary> lib_;
-  const weir_destination_vtable* vt_ = nullptr;
-  weir_instance* instance_ = nullptr;
-  std::string stream_;
+  friend class PluginSession<DestinationSide, DestinationSession>;
+  explicit DestinationSession(const StepFn& step) : PluginSession(step) {}
 };
 
 #define KIT_START_DESTINATION(session)         \
