@@ -7,8 +7,8 @@
 //
 //   weir::test::Process p = weir::test::StartProcess(
 //       weir::test::WeirCommand(WEIR_BINARY, dir, WEIR_PLUGINS_DIR, {"run", "demo"}), dir);
-//   kill(p.pid, SIGKILL);
-//   weir::test::ProcessResult r = weir::test::WaitProcess(p);   // r.code == 128 + SIGKILL
+//   weir::test::ProcessResult r =
+//       weir::test::KillMidRun(p, std::chrono::milliseconds(30));   // r.code == 128 + SIGKILL
 #ifndef WEIR_TESTS_COMMON_WEIR_PROCESS_HPP
 #define WEIR_TESTS_COMMON_WEIR_PROCESS_HPP
 
@@ -99,6 +99,27 @@ inline bool WaitForStderr(const Process& p, std::string_view needle,
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return false;
+}
+
+/// How many times `needle` occurs in `text` (e.g. "replaying batch" in a run's stderr).
+inline int CountOccurrences(std::string_view text, std::string_view needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string_view::npos;
+       at = text.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+/// One strike of a kill test: waits until the `weir run` in `p` has logged that its run
+/// started (so the kill lands inside the run, however slow start-up is under sanitizers), then
+/// `delay` more, sends SIGKILL and collects the process. r.code is 128 + SIGKILL if the kill
+/// landed, 0 if the run had already finished.
+inline ProcessResult KillMidRun(const Process& p, std::chrono::milliseconds delay) {
+  WaitForStderr(p, "started", std::chrono::seconds(20));
+  std::this_thread::sleep_for(delay);
+  ::kill(p.pid, SIGKILL);
+  return WaitProcess(p);
 }
 
 /// `weir --data-dir DIR/data --plugins-dir PLUGINS --pipelines-dir DIR/pipelines REST...`

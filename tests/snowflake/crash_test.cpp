@@ -88,15 +88,10 @@ TEST_F(SnowflakeCrash, KillNineMidLoadThenRerunLeavesEveryEventExactlyOnce) {
   int replays = 0;
   int next = kInitial;
   for (int i = 0; i < 12; ++i) {
-    weir::test::Process p = Start();
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms(rng)));
-    kill(p.pid, SIGKILL);
-    weir::test::ProcessResult e = Wait(p);
+    weir::test::ProcessResult e =
+        weir::test::KillMidRun(Start(), std::chrono::milliseconds(wait_ms(rng)));
     if (e.code == 128 + SIGKILL) ++killed;
-    for (size_t at = e.err.find("replaying batch"); at != std::string::npos;
-         at = e.err.find("replaying batch", at + 1)) {
-      ++replays;
-    }
+    replays += weir::test::CountOccurrences(e.err, "replaying batch");
     ASSERT_TRUE(e.code == 128 + SIGKILL || e.code == 0) << e.code << "\n" << e.err;
     if (i % 4 == 3) {  // data keeps arriving while runs crash
       AppendEvents(next, 100);

@@ -168,18 +168,10 @@ TEST_F(S3PluginRun, KillNineAtRandomMomentsLosesAndDuplicatesNothing) {
   std::uniform_int_distribution<int> wait_ms(0, 60);
   int killed = 0, replays = 0;
   for (int i = 0; i < 40; ++i) {
-    Proc p = Start({"run", "crash", "--no-progress"});
-    // Strike inside the run, not during start-up (slow under sanitizers): from the moment the
-    // run has started, at a random point.
-    weir::test::WaitForStderr(p, "started", std::chrono::seconds(20));
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms(rng)));
-    kill(p.pid, SIGKILL);
-    RunResult r = Wait(p);
+    RunResult r = weir::test::KillMidRun(Start({"run", "crash", "--no-progress"}),
+                                         std::chrono::milliseconds(wait_ms(rng)));
     if (r.code == 128 + SIGKILL) ++killed;
-    for (size_t at = r.err.find("replaying batch"); at != std::string::npos;
-         at = r.err.find("replaying batch", at + 1)) {
-      ++replays;
-    }
+    replays += weir::test::CountOccurrences(r.err, "replaying batch");
     ASSERT_TRUE(r.code == 128 + SIGKILL || r.code == 0) << r.code << " " << r.err;
     if (i % 10 == 9) {
       AppendEvents(next, 25);
