@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -33,9 +34,10 @@ extern char** environ;  // NOLINT: POSIX
 namespace weir::test {
 
 struct Process {
-  pid_t pid = -1;
+  pid_t pid = -1;             ///< -1 when it could not be started (see start_error)
   std::filesystem::path out;  ///< file holding the child's stdout
   std::filesystem::path err;  ///< file holding the child's stderr
+  std::string start_error;    ///< why posix_spawn failed, when pid is -1
 };
 
 struct ProcessResult {
@@ -67,16 +69,31 @@ inline Process StartProcess(std::vector<std::string> args, const std::filesystem
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  if (posix_spawn(&p.pid, argv[0], &fa, nullptr, argv.data(), environ) != 0) p.pid = -1;
+  if (const int rc = posix_spawn(&p.pid, argv[0], &fa, nullptr, argv.data(), environ); rc != 0) {
+    p.pid = -1;
+    p.start_error = "cannot start " + args[0] + ": " + std::strerror(rc);
+  }
   posix_spawn_file_actions_destroy(&fa);
   return p;
+}
+
+/// Sends `sig` to the started process `p`; false (and nothing sent) if `p` never started. Never
+/// calls kill() with a pid <= 0, which would signal a whole process group or every process.
+inline bool Signal(const Process& p, int sig) { return p.pid > 0 && ::kill(p.pid, sig) == 0; }
+
+/// Whether `p` has exited (or never started), without reaping it: WaitProcess still can.
+inline bool Exited(const Process& p) {
+  if (p.pid <= 0) return true;
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(p.pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+         info.si_pid == p.pid;
 }
 
 /// Waits for `p` and collects its exit code and output.
 inline ProcessResult WaitProcess(const Process& p) {
   ProcessResult r;
   if (p.pid <= 0) {
-    r.err = "process was not started";
+    r.err = p.start_error.empty() ? "process was not started" : p.start_error;
     return r;
   }
   int status = 0;
@@ -95,7 +112,7 @@ inline bool WaitForStderr(const Process& p, std::string_view needle,
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
     if (ReadWholeFile(p.err).find(needle) != std::string::npos) return true;
-    if (::kill(p.pid, 0) != 0) return false;
+    if (Exited(p)) return ReadWholeFile(p.err).find(needle) != std::string::npos;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return false;
@@ -116,11 +133,31 @@ inline int CountOccurrences(std::string_view text, std::string_view needle) {
 /// `delay` more, sends SIGKILL and collects the process. r.code is 128 + SIGKILL if the kill
 /// landed, 0 if the run had already finished.
 inline ProcessResult KillMidRun(const Process& p, std::chrono::milliseconds delay) {
+  if (p.pid <= 0) return WaitProcess(p);  // says why it did not start
   WaitForStderr(p, "started", std::chrono::seconds(20));
   std::this_thread::sleep_for(delay);
-  ::kill(p.pid, SIGKILL);
+  Signal(p, SIGKILL);
   return WaitProcess(p);
 }
+
+/// Kills and reaps a started process when the scope ends before the test waited for it (an
+/// ASSERT that returns early), so no `weir service run` outlives its test. Release() once the
+/// test has collected the process itself.
+class ProcessGuard {
+ public:
+  explicit ProcessGuard(const Process& p) : pid_(p.pid) {}
+  ProcessGuard(const ProcessGuard&) = delete;
+  ProcessGuard& operator=(const ProcessGuard&) = delete;
+  ~ProcessGuard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  void Release() { pid_ = -1; }
+
+ private:
+  pid_t pid_;
+};
 
 /// `weir --data-dir DIR/data --plugins-dir PLUGINS --pipelines-dir DIR/pipelines REST...`
 inline std::vector<std::string> WeirCommand(const std::string& weir_binary,

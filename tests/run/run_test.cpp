@@ -215,7 +215,7 @@ TEST_F(RunTest, SigtermCancelsAndTheNextRunResumes) {
   WritePipeline("term", R"(,"delay_ms":200)", 10);
   Process p = Start(Args({"run", "term"}));
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  kill(p.pid, SIGTERM);
+  ASSERT_TRUE(weir::test::Signal(p, SIGTERM)) << p.start_error;
   ProcResult r = Wait(p);
   EXPECT_EQ(r.code, 130) << r.err;
   ProcResult runs = Weir({"runs", "term", "--json"});
@@ -231,7 +231,8 @@ TEST_F(RunTest, BadPipelineFileNamesFileAndField) {
                 "destination":{"plugin":"file-destination"},"batch":{"max_records":"many"}})");
   ProcResult r = Weir({"run", "bad"});
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("bad.json: $.batch.max_records: expected an integer"), std::string::npos)
+  EXPECT_NE(r.err.find("bad.json: $.batch.max_records: expected an integer, got string"),
+            std::string::npos)
       << r.err;
   ProcResult v = Weir({"pipeline", "validate"});
   EXPECT_EQ(v.code, 2);

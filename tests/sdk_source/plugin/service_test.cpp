@@ -80,6 +80,8 @@ TEST(SdkSourcePluginEndToEndService, CollectorRunsAsAHostServiceAndItsDataExport
       {WEIR_BINARY, "--plugins-dir", WEIR_PLUGINS_DIR, "service", "run", "sdk-source",
        "--config", "@" + (root / "collector.json").string()},
       root);
+  ASSERT_GT(svc.pid, 0) << svc.start_error;
+  weir::test::ProcessGuard stop_on_failure(svc);  // an ASSERT below must not leave it running
   std::string probe;
   for (int i = 0; i < 200 && probe.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
@@ -95,8 +97,9 @@ TEST(SdkSourcePluginEndToEndService, CollectorRunsAsAHostServiceAndItsDataExport
   }
   std::string ok = Http(port, PostNative("tok-service-test", ndjson));
   ASSERT_NE(ok.find(" 200 "), std::string::npos) << ok;
-  ::kill(svc.pid, SIGTERM);
+  ASSERT_TRUE(weir::test::Signal(svc, SIGTERM));
   const weir::test::ProcessResult stopped = weir::test::WaitProcess(svc);
+  stop_on_failure.Release();
   EXPECT_EQ(stopped.code, 0) << stopped.err;
   const std::string& log = stopped.err;
   EXPECT_NE(log.find("service 'sdk-source' stopped"), std::string::npos) << log;
