@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -136,14 +138,27 @@ Result<std::unique_ptr<StateStore>> OpenStore(const Globals& g) {
   return OpenSqliteStateStore(g.state_db());
 }
 
-std::string ReadConfigArg(const std::string& v) {
-  if (!v.empty() && v[0] == '@') {
-    std::ifstream in(v.substr(1));
+/// A plugin config given on the command line as JSON text or @FILE, with ${ENV} references
+/// resolved as in a pipeline file, so a secret never has to be typed (or land in the shell
+/// history): "password": "${SNOWFLAKE_PASSWORD}". `flag` names the option in errors. An empty
+/// value stays empty (no config given) if `optional`.
+Result<std::string> ReadConfigArg(const std::string& v, const std::string& flag,
+                                  bool optional = true) {
+  if (v.empty() && optional) return v;
+  std::string text = v;
+  std::string origin = flag;
+  if (v[0] == '@') {
+    origin = v.substr(1);
+    std::ifstream in(origin, std::ios::binary);
+    if (!in) {
+      return Status::InvalidConfig(flag + ": cannot read config file " + origin + ": " +
+                                   std::strerror(errno));
+    }
     std::stringstream ss;
     ss << in.rdbuf();
-    return ss.str();
+    text = ss.str();
   }
-  return v;
+  return ResolveConfigJson(text, origin, ProcessEnv());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,9 +232,10 @@ int CmdPlugins(const Globals& g, const std::vector<std::string>& args) {
     po::options_description desc("weir plugins check");
     desc.add_options()("file", po::value<std::string>()->required(), "plugin .so file")(
         "source-config", po::value<std::string>()->default_value(""),
-        "valid source config JSON (or @file); enables the checks that need one")(
+        "valid source config JSON (or @file); enables the checks that need one; ${ENV} "
+        "references are resolved, so secrets stay in the environment")(
         "destination-config", po::value<std::string>()->default_value(""),
-        "valid destination config JSON (or @file)")(
+        "valid destination config JSON (or @file), ${ENV} resolved")(
         "stream", po::value<std::string>()->default_value(""),
         "stream to exercise (default: the first the plugin declares)");
     po::positional_options_description pos;
@@ -240,8 +256,13 @@ int CmdPlugins(const Globals& g, const std::vector<std::string>& args) {
               << loaded->KindsString() << ", ABI " << loaded->abi_major << "."
               << loaded->abi_minor << ") from " << file << "\n";
     testkit::Options opt;
-    opt.source_config = ReadConfigArg(vm["source-config"].as<std::string>());
-    opt.destination_config = ReadConfigArg(vm["destination-config"].as<std::string>());
+    auto source_config = ReadConfigArg(vm["source-config"].as<std::string>(), "--source-config");
+    if (!source_config.ok()) return Fail(kExitUsage, source_config.status().message());
+    auto destination_config =
+        ReadConfigArg(vm["destination-config"].as<std::string>(), "--destination-config");
+    if (!destination_config.ok()) return Fail(kExitUsage, destination_config.status().message());
+    opt.source_config = std::move(source_config).value();
+    opt.destination_config = std::move(destination_config).value();
     opt.stream = vm["stream"].as<std::string>();
     auto results = testkit::RunConformance(file, opt);
     std::cout << testkit::FormatResults(results);
@@ -507,12 +528,7 @@ int CmdService(const Globals& g, const std::vector<std::string>& args) {
                 "Usage: weir service run PLUGIN --config JSON|@FILE [--log-file FILE]")) {
     return kExitOk;
   }
-  const std::string raw = vm["config"].as<std::string>();
-  const std::string origin = raw.rfind('@', 0) == 0 ? raw.substr(1) : "--config";
-  if (raw.rfind('@', 0) == 0 && !fs::exists(raw.substr(1))) {
-    return Fail(kExitUsage, "config file " + raw.substr(1) + " does not exist");
-  }
-  auto config = ResolveConfigJson(ReadConfigArg(raw), origin, ProcessEnv());
+  auto config = ReadConfigArg(vm["config"].as<std::string>(), "--config", /*optional=*/false);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   PluginRegistry reg = LoadRegistry(g);
   const std::string name = vm["plugin"].as<std::string>();

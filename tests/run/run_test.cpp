@@ -384,6 +384,37 @@ TEST_F(CliPlugins, CheckPassesOnOurPluginsAndRefusesABadFile) {
   EXPECT_NE(bad.err.find("refused: crashed with SIGSEGV"), std::string::npos) << bad.err;
 }
 
+TEST_F(CliPlugins, CheckResolvesEnvReferencesAndNamesAnUnreadableConfigFile) {
+  // Secrets stay in the environment: ${VAR} in a --*-config is resolved as in a pipeline file.
+  ::setenv("WEIR_TEST_CHECK_OUT_DIR", (dir_ / "env-out").c_str(), 1);
+  ProcResult r = Plugins({"plugins", "check",
+                          std::string(WEIR_PLUGINS_DIR) + "/libweir-file-destination.so",
+                          "--destination-config", R"({"dir":"${WEIR_TEST_CHECK_OUT_DIR}"})"},
+                         WEIR_PLUGINS_DIR);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find(" 0 failed"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir_ / "env-out")) << "the plugin did not get the resolved dir";
+
+  ::unsetenv("WEIR_TEST_CHECK_UNSET_VAR");
+  ProcResult unset = Plugins({"plugins", "check",
+                              std::string(WEIR_PLUGINS_DIR) + "/libweir-file-destination.so",
+                              "--destination-config", R"({"dir":"${WEIR_TEST_CHECK_UNSET_VAR}"})"},
+                             WEIR_PLUGINS_DIR);
+  EXPECT_EQ(unset.code, 2) << unset.out << unset.err;
+  EXPECT_NE(unset.err.find("WEIR_TEST_CHECK_UNSET_VAR"), std::string::npos) << unset.err;
+
+  const std::string missing = (dir_ / "no-such-config.json").string();
+  ProcResult gone = Plugins({"plugins", "check",
+                             std::string(WEIR_PLUGINS_DIR) + "/libweir-file-destination.so",
+                             "--destination-config", "@" + missing},
+                            WEIR_PLUGINS_DIR);
+  EXPECT_EQ(gone.code, 2) << gone.out << gone.err;
+  EXPECT_NE(gone.err.find("--destination-config: cannot read config file " + missing +
+                          ": No such file or directory"),
+            std::string::npos)
+      << gone.err;
+}
+
 TEST_F(CliPlugins, HelpTeaches) {
   ProcResult r = Plugins({"--help"}, WEIR_PLUGINS_DIR);
   EXPECT_EQ(r.code, 0);
