@@ -364,6 +364,12 @@ std::vector<std::string> Config::Secrets() const {
   if (!password.empty()) out.push_back(password);
   if (!private_key_passphrase.empty()) out.push_back(private_key_passphrase);
   ConnectionStringSecrets(connection_string, &out);
+  // A driver that echoes the connection string shows a secret as written there: braced, with
+  // '}' doubled (OdbcValue).
+  const size_t plain = out.size();
+  for (size_t i = 0; i < plain; ++i) {
+    if (std::string quoted = OdbcValue(out[i]); quoted != out[i]) out.push_back(std::move(quoted));
+  }
   return out;
 }
 

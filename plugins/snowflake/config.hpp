@@ -8,8 +8,9 @@
 //
 // Secrets (`password`, `private_key_passphrase`) are meant to be `${ENV}` references that the
 // host resolves before the plugin sees the config; the plugin never prints them, and every
-// message it produces passes through Redactor (odbc.hpp), which blanks them out. Every problem
-// is WEIR_INVALID_CONFIG naming the field ("config.schema: required (a string)"); unknown and
+// driver diagnostic passes through Redactor (odbc.hpp), which blanks them out (Secrets() lists
+// each in its plain and its connection-string form). Every problem
+// is WEIR_INVALID_CONFIG naming the field ("config.schema: required (the schema of the target tables)"); unknown and
 // duplicate keys are refused so a typo is never silently ignored. Full reference:
 // docs/snowflake.md.
 #ifndef WEIR_PLUGINS_SNOWFLAKE_CONFIG_HPP

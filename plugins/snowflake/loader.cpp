@@ -119,9 +119,7 @@ Status Loader::LoadInTransaction(const BatchInfo& info, const StagedRows& rows, 
   std::vector<Param> merge_params(static_cast<size_t>(sql_->MergeParams(stream)), Param(key));
   WEIR_RETURN_NOT_OK(session_->ExecuteWithParams(sql_->Merge(stream), merge_params));
   started = Lap(started, "snowflake.merge_ms", host_);
-  const std::string target = stream == StreamKind::kEvents  ? sql_->tables().events
-                             : stream == StreamKind::kUsers ? sql_->tables().users
-                                                            : sql_->tables().identities;
+  const std::string& target = sql_->TargetName(stream);
   WEIR_RETURN_NOT_OK(session_->ExecuteWithParams(
       sql_->LedgerInsert(),
       {Param(key), Param(std::string(info.pipeline)), Param(std::string(StreamName(stream))),

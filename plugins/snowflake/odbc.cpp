@@ -5,6 +5,8 @@
 #include <cstring>
 #include <utility>
 
+#include "weir/json.hpp"
+
 namespace weir::snowflake {
 namespace {
 
@@ -83,10 +85,16 @@ std::vector<Diagnostic> ReadDiagnostics(SQLSMALLINT handle_type, SQLHANDLE handl
   return out;
 }
 
-bool IsRetryableSqlState(std::string_view sqlstate) {
+bool IsConnectionLostSqlState(std::string_view sqlstate) {
   if (sqlstate.size() != 5) return false;
   if (sqlstate.substr(0, 2) == "08") return true;  // connection exception
-  for (std::string_view s : {"40001", "40P01", "HYT00", "HYT01", "57P01", "57P02", "57P03"}) {
+  // The server ended the session: admin shutdown, crash shutdown, cannot connect now.
+  return sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
+}
+
+bool IsRetryableSqlState(std::string_view sqlstate) {
+  if (IsConnectionLostSqlState(sqlstate)) return true;
+  for (std::string_view s : {"40001", "40P01", "HYT00", "HYT01"}) {
     if (sqlstate == s) return true;
   }
   return false;
@@ -208,7 +216,7 @@ std::string OdbcSession::Shorten(const std::string& sql) {
 
 Status OdbcSession::Fail(std::string_view what, SQLSMALLINT handle_type, SQLHANDLE handle) {
   Status s = DiagnosticsToStatus(what, ReadDiagnostics(handle_type, handle), redactor_);
-  if (s.sqlstate().compare(0, 2, "08") == 0) healthy_ = false;
+  if (IsConnectionLostSqlState(s.sqlstate())) healthy_ = false;
   return s;
 }
 
@@ -342,7 +350,13 @@ Status OdbcSession::InsertRows(const std::string& sql, const StagedRows& rows, s
       }
     }
     std::string where = what + " (" + std::to_string(n) + " rows";
-    if (bad < n) where += ", failing at staged row " + std::to_string(begin + bad);
+    if (bad < n) {
+      // Staged rows are deduplicated and in key order, so a row number would match nothing the
+      // operator can look up: name the row by its key (column 0: insert_id or distinct_id).
+      const std::string key(rows.field(begin + bad, 0).value_or("NULL"));
+      where += ", failing at the row keyed " +
+               weir::JsonQuote(key.size() > 64 ? key.substr(0, 64) + "..." : key);
+    }
     where += ")";
     result = Fail(where, SQL_HANDLE_STMT, stmt);
     SQLFreeStmt(stmt, SQL_CLOSE);

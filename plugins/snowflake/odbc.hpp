@@ -58,6 +58,9 @@ std::vector<Diagnostic> ReadDiagnostics(SQLSMALLINT handle_type, SQLHANDLE handl
 
 /// The classification of the module banner.
 bool IsRetryableSqlState(std::string_view sqlstate);
+/// The session is gone (08xxx, or the server ended it: 57P01-57P03): the connection is dropped
+/// and reopened before the next batch instead of retrying on it.
+bool IsConnectionLostSqlState(std::string_view sqlstate);
 /// True when a driver message says authentication failed (wrong password, unknown user, bad
 /// key), whatever SQLSTATE came with it.
 bool LooksLikeAuthenticationFailure(std::string_view message);

@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
-#include <unordered_map>
-#include <unordered_set>
 #include <utility>
 
 namespace weir::snowflake {
@@ -100,7 +98,7 @@ size_t StagedRows::RowBytes(size_t row) const {
   return n;
 }
 
-void StagedRows::SortByKey(size_t key_columns) {
+void StagedRows::SortAndDedupe(size_t key_columns, std::optional<size_t> latest_column) {
   const size_t n = rows();
   key_columns = std::min(key_columns, columns_);
   if (n < 2 || key_columns == 0) return;
@@ -116,35 +114,52 @@ void StagedRows::SortByKey(size_t key_columns) {
     }
     return p;
   };
-  auto less = [this, key_columns](size_t a, size_t b) {
+  // <0, 0, >0 as row a's key sorts before, equal to or after row b's.
+  auto compare = [this, key_columns](size_t a, size_t b) {
     for (size_t c = 0; c < key_columns; ++c) {
       const auto fa = field(a, c), fb = field(b, c);
-      if (fa.has_value() != fb.has_value()) return !fa.has_value();
+      if (fa.has_value() != fb.has_value()) return fa.has_value() ? 1 : -1;
       if (!fa.has_value()) continue;
-      if (const int cmp = fa->compare(*fb); cmp != 0) return cmp < 0;
+      if (const int cmp = fa->compare(*fb); cmp != 0) return cmp;
     }
-    return false;
+    return 0;
   };
   std::vector<std::pair<uint64_t, size_t>> order;
   order.reserve(n);
-  bool sorted = true;
+  bool strictly_ascending = true;  // then there is nothing to reorder or drop
   for (size_t r = 0; r < n; ++r) {
     order.emplace_back(prefix(r), r);
-    if (r > 0 && sorted && less(r, r - 1)) sorted = false;
+    if (r > 0 && strictly_ascending && compare(r - 1, r) >= 0) strictly_ascending = false;
   }
-  if (sorted) return;
+  if (strictly_ascending) return;
+  // Stable: rows with one key stay in arrival order, which is what "first" and "last" mean.
   std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
     if (a.first != b.first) return a.first < b.first;
-    return less(a.second, b.second);
+    return compare(a.second, b.second) < 0;
   });
-  std::vector<size_t> starts(starts_.size());
-  std::vector<int64_t> lengths(lengths_.size());
-  for (size_t to = 0; to < n; ++to) {
-    const size_t from = order[to].second;
-    std::copy_n(starts_.begin() + static_cast<std::ptrdiff_t>(from * columns_), columns_,
-                starts.begin() + static_cast<std::ptrdiff_t>(to * columns_));
-    std::copy_n(lengths_.begin() + static_cast<std::ptrdiff_t>(from * columns_), columns_,
-                lengths.begin() + static_cast<std::ptrdiff_t>(to * columns_));
+  auto later_or_same = [&](size_t candidate, size_t kept) {  // for `latest_column`
+    const auto c = field(candidate, *latest_column), k = field(kept, *latest_column);
+    if (!k.has_value()) return true;
+    return c.has_value() && c->compare(*k) >= 0;
+  };
+  std::vector<size_t> starts;
+  std::vector<int64_t> lengths;
+  starts.reserve(starts_.size());
+  lengths.reserve(lengths_.size());
+  for (size_t group = 0; group < n;) {
+    size_t end = group + 1;
+    size_t keep = order[group].second;
+    for (; end < n && compare(order[group].second, order[end].second) == 0; ++end) {
+      if (latest_column.has_value() && later_or_same(order[end].second, keep)) {
+        keep = order[end].second;
+      }
+    }
+    const auto from = static_cast<std::ptrdiff_t>(keep * columns_);
+    starts.insert(starts.end(), starts_.begin() + from,
+                  starts_.begin() + from + static_cast<std::ptrdiff_t>(columns_));
+    lengths.insert(lengths.end(), lengths_.begin() + from,
+                   lengths_.begin() + from + static_cast<std::ptrdiff_t>(columns_));
+    group = end;
   }
   starts_ = std::move(starts);
   lengths_ = std::move(lengths);
@@ -337,60 +352,6 @@ void AddOptional(const std::optional<std::string_view>& v, StagedRows* rows) {
   }
 }
 
-/// The keys of the rows staged so far, to drop duplicates inside a batch: column 0 (events:
-/// insert_id), or columns 0 and 1 (identities: distinct_id, user_id). The set holds row numbers
-/// and reads their keys back from the rows (a set of std::string copies allocated a string for
-/// every record); lookups take the candidate's keys directly (transparent hash and equality).
-class StagedKeys {
- public:
-  StagedKeys(const StagedRows* rows, size_t key_columns, size_t capacity)
-      : set_(capacity, Hash{rows, key_columns}, Equal{rows, key_columns}) {}
-
-  /// Whether a row staged so far has these keys (`second` only counts with two key columns).
-  bool Contains(std::string_view first, std::string_view second) const {
-    return set_.find(Key{first, second}) != set_.end();
-  }
-  /// Takes in the keys of the row staged last.
-  void AddLastRow() { set_.insert(set_.hash_function().rows->rows() - 1); }
-
- private:
-  struct Key {
-    std::string_view first, second;
-  };
-  struct Hash {
-    using is_transparent = void;
-    const StagedRows* rows;
-    size_t key_columns;
-    size_t operator()(const Key& k) const {
-      const std::hash<std::string_view> h;
-      return key_columns == 1 ? h(k.first) : h(k.first) * 31 + h(k.second);
-    }
-    size_t operator()(size_t row) const { return (*this)(KeyOf(rows, key_columns, row)); }
-  };
-  struct Equal {
-    using is_transparent = void;
-    const StagedRows* rows;
-    size_t key_columns;
-    bool operator()(const Key& a, const Key& b) const {
-      return a.first == b.first && (key_columns == 1 || a.second == b.second);
-    }
-    bool operator()(size_t a, const Key& b) const {
-      return (*this)(KeyOf(rows, key_columns, a), b);
-    }
-    bool operator()(const Key& a, size_t b) const {
-      return (*this)(a, KeyOf(rows, key_columns, b));
-    }
-    bool operator()(size_t a, size_t b) const {
-      return (*this)(KeyOf(rows, key_columns, a), KeyOf(rows, key_columns, b));
-    }
-  };
-  static Key KeyOf(const StagedRows* rows, size_t key_columns, size_t row) {
-    return Key{*rows->field(row, 0), key_columns == 1 ? std::string_view() : *rows->field(row, 1)};
-  }
-
-  std::unordered_set<size_t, Hash, Equal> set_;
-};
-
 }  // namespace
 
 Result<StagedRows> BuildStagedRows(StreamKind stream, const std::vector<PromotedColumn>& promoted,
@@ -433,13 +394,8 @@ Result<StagedRows> BuildStagedRows(StreamKind stream, const std::vector<Promoted
   rows.Reserve(count, data.size() + count * (kTimestampSize + 5));
   od::parser parser;
   simdjson::dom::parser dom;
-  // Records view the parser's buffer (see Record), which is fine for events and identities:
-  // each is staged before the next is parsed. Users are staged after the whole batch, so they
-  // keep their distinct_id in `user_ids`, sized once so that the views stay valid.
-  std::vector<Record> records(stream == StreamKind::kUsers ? count : 0);
-  std::vector<std::string> user_ids(records.size());
-  StagedKeys seen(&rows, stream == StreamKind::kIdentities ? 2 : 1,
-                  stream == StreamKind::kUsers ? 0 : count);
+  // Records view the parser's buffer (see Record): each is staged (copied into the rows'
+  // arena) before the next is parsed. Duplicates are staged too and dropped by the sort below.
   char time_buf[kTimestampSize];
   for (size_t i = 0; i < count; ++i) {
     size_t begin = offsets[i], end = offsets[i + 1];
@@ -447,8 +403,7 @@ Result<StagedRows> BuildStagedRows(StreamKind stream, const std::vector<Promoted
       return RecordError(stream, i, "offsets point outside the batch");
     }
     if (end > begin && data[end - 1] == '\n') --end;
-    Record local;
-    Record& r = stream == StreamKind::kUsers ? records[i] : local;
+    Record r;
     Status s =
         begin < tail_begin
             ? ParseRecord(parser, stream, data.data() + begin, end - begin, data.size() - begin, &r)
@@ -461,70 +416,47 @@ Result<StagedRows> BuildStagedRows(StreamKind stream, const std::vector<Promoted
     }
 
     switch (stream) {
-      case StreamKind::kEvents: {
+      case StreamKind::kEvents:
         if (!r.a.has_value() || r.a->empty()) {
           return RecordError(stream, i, "insert_id: required (the deduplication key)");
         }
-        if (seen.Contains(*r.a, {})) continue;  // a duplicate inside the batch: first wins
         rows.Add(*r.a);
         AddOptional(r.b, &rows);
         AddOptional(r.c, &rows);
         rows.Add(WriteTimestamp(*r.time_ms, time_buf));
-        if (r.properties.has_value()) {
-          rows.Add(*r.properties);
-        } else {
-          rows.AddNull();
-        }
+        AddOptional(r.properties, &rows);
         AddPromoted(dom, promoted, r.properties, &rows);
-        seen.AddLastRow();
         break;
-      }
       case StreamKind::kUsers:
         if (!r.a.has_value() || r.a->empty()) {
           return RecordError(stream, i, "distinct_id: required");
         }
-        user_ids[i] = *r.a;
-        r.a = user_ids[i];
-        break;  // staged after deduplication, below
-      case StreamKind::kIdentities: {
+        rows.Add(*r.a);
+        rows.Add(WriteTimestamp(*r.time_ms, time_buf));
+        AddOptional(r.deleted ? std::nullopt : r.properties, &rows);
+        rows.Add(r.deleted ? "true" : "false");
+        AddPromoted(dom, promoted, r.deleted ? std::nullopt : r.properties, &rows);
+        break;
+      case StreamKind::kIdentities:
         if (!r.a.has_value() || r.a->empty()) {
           return RecordError(stream, i, "distinct_id: required");
         }
         if (!r.b.has_value() || r.b->empty()) return RecordError(stream, i, "user_id: required");
-        if (seen.Contains(*r.a, *r.b)) continue;
         rows.Add(*r.a);
         rows.Add(*r.b);
         rows.Add(WriteTimestamp(*r.time_ms, time_buf));
-        seen.AddLastRow();
         break;
-      }
     }
   }
 
+  // Key order, one row per key (the key columns lead every staged row): events and identities
+  // keep their first record, users the latest UPDATED_AT (column 1, fixed-width text, so
+  // comparing the text compares the times), the later record on a tie.
   if (stream == StreamKind::kUsers) {
-    // The latest updated_at per distinct_id wins; on a tie the later record.
-    std::unordered_map<std::string_view, size_t> winner;
-    winner.reserve(count);
-    for (size_t i = 0; i < count; ++i) {
-      auto [it, inserted] = winner.emplace(*records[i].a, i);
-      if (!inserted && *records[i].time_ms >= *records[it->second].time_ms) it->second = i;
-    }
-    for (size_t i = 0; i < count; ++i) {
-      const Record& r = records[i];
-      if (winner.find(*r.a)->second != i) continue;
-      rows.Add(*r.a);
-      rows.Add(WriteTimestamp(*r.time_ms, time_buf));
-      if (r.deleted || !r.properties.has_value()) {
-        rows.AddNull();
-      } else {
-        rows.Add(*r.properties);
-      }
-      rows.Add(r.deleted ? "true" : "false");
-      AddPromoted(dom, promoted, r.deleted ? std::nullopt : r.properties, &rows);
-    }
+    rows.SortAndDedupe(1, /*latest_column=*/1);
+  } else {
+    rows.SortAndDedupe(stream == StreamKind::kIdentities ? 2 : 1);
   }
-  // The key columns lead every staged row (distinct_id; then user_id for identities).
-  rows.SortByKey(stream == StreamKind::kIdentities ? 2 : 1);
   return rows;
 }
 

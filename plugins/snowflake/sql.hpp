@@ -89,13 +89,16 @@ class SqlBuilder {
 
   Dialect dialect() const { return dialect_; }
   const TableNames& tables() const { return tables_; }
+  /// The (unquoted) target table name of a stream.
+  const std::string& TargetName(StreamKind stream) const;
 
   /// Run once per connection. Snowflake: pin TIMEZONE to UTC (so CURRENT_TIMESTAMP converts to
   /// UTC wall time in _WEIR_LOADED_AT), map TIMESTAMP to TIMESTAMP_NTZ, pin the input format of
   /// the staged times (an account-level format must not change how they parse), and USE the
-  /// schema (temporary staging tables are created unqualified). PostgreSQL: only `SET TIME ZONE
-  /// 'UTC'` (there is no ALTER SESSION; the tables are always schema-qualified and temporary tables
-  /// live in pg_temp).
+  /// schema (temporary staging tables are created unqualified). PostgreSQL: `SET TIME ZONE 'UTC'`
+  /// (there is no ALTER SESSION; the tables are always schema-qualified and temporary tables
+  /// live in pg_temp), and hash and merge joins off, so that a MERGE probes the target's key
+  /// index instead of scanning the whole target for every batch (sql.cpp).
   std::vector<std::string> SessionSetup() const;
 
   /// One parameter (the schema name); answers a count, 0 when the schema is missing or the
@@ -131,8 +134,8 @@ class SqlBuilder {
 
   /// One parameter (the batch key); answers a count.
   std::string LedgerLookup() const;
-  /// Parameters: batch key, pipeline, stream, batch_seq (BIGINT), records (BIGINT), staged
-  /// rows (BIGINT).
+  /// Parameters: batch key, pipeline, stream, batch_seq (BIGINT), target table, records
+  /// (BIGINT), staged rows (BIGINT).
   std::string LedgerInsert() const;
 
   /// The `stage` load method (Snowflake only). The stage path is `@SCHEMA.%TABLE/_weir/`.
@@ -145,7 +148,6 @@ class SqlBuilder {
   std::string RemoveStaged(StreamKind stream, std::string_view file_name) const;
 
  private:
-  const std::string& TargetName(StreamKind stream) const;
   std::vector<const PromotedColumn*> Promoted(StreamKind stream) const;
   /// The SQL expression converting staged column `s.<col>` to `type`.
   static std::string Convert(const std::string& column, ColumnType type);

@@ -5,15 +5,19 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pg_server.hpp"
 #include "plugin_driver.hpp"
+#include "weir/json.hpp"
+#include "weir_process.hpp"
 
 namespace weir::snowflake::testing {
 namespace {
@@ -305,14 +309,6 @@ TEST_F(SnowflakePg, HostilePropertyNamesAndValuesLoadAndCannotInject) {
   while (!long_value.empty() && (static_cast<unsigned char>(long_value.back()) == 0xc3)) {
     long_value.pop_back();
   }
-  auto json_escape = [](const std::string& s) {
-    std::string out;
-    for (char c : s) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    return out;
-  };
   const std::string drop = "'; DROP TABLE \\\"" + schema_ + "\\\".\\\"CANARY\\\"; --";
   const std::vector<std::string> records = {
       R"({"event":"x'); DROP TABLE \")" + schema_ +
@@ -322,8 +318,8 @@ TEST_F(SnowflakePg, HostilePropertyNamesAndValuesLoadAndCannotInject) {
           drop + R"(":")" + drop +
           R"(","\"quoted key\"":"semi;colon",)"
           R"("ключ":"значение","emoji 😀":"🎉","tab\tnew\nline":"back\\slash",)"
-          R"("null_value":null,"long":")" +
-          json_escape(long_value) + R"(","deep":)" + deep + "}}",
+          R"("null_value":null,"long":)" +
+          weir::JsonQuote(long_value) + R"(,"deep":)" + deep + "}}",
       R"({"event":"🚀 launch","time":1700000000001,"distinct_id":"ü","insert_id":"id-2",)"
       R"("properties":{"$set":{"a":[null,true,false,0,-1.5e10,"\u00e9"]},"":"empty key"}})",
       R"({"event":null,"time":1700000000002,"distinct_id":null,"insert_id":"id-3"})",
@@ -409,6 +405,122 @@ TEST_F(SnowflakePg, ABadRecordFailsTheBatchAndLoadsNothing) {
   ASSERT_TRUE(d.Write("events", "p.events.000000000002", {EventRecord(2, "{}")}, 2).ok());
   EXPECT_EQ(Count("EVENTS"), 1);
   EXPECT_EQ(Count("_WEIR_BATCHES"), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failures between and inside batches (docs/snowflake.md, Errors): a lost connection is
+// retryable and the next call reconnects; a statement failing inside a batch's transaction
+// rolls the whole batch back, ledger row included, and the same key loads later exactly once.
+
+TEST_F(SnowflakePg, ALostConnectionBetweenBatchesIsRetryableAndLoadsEachEventOnce) {
+  SnowflakeDriver d(Config());
+  ASSERT_TRUE(d.opened()) << d.open_status().ToString();
+  std::vector<std::string> first, second;
+  for (int i = 0; i < 100; ++i) (i < 50 ? first : second).push_back(EventRecord(i, R"({"n":1})"));
+  ASSERT_TRUE(d.Write("events", "p.events.000000000001", first, 1).ok());
+
+  // The plugin's backend is the only other client of this process's server (each test process
+  // starts its own): terminate it, as a server restart or a network cut would.
+  auto killed = pg_->Query(
+      "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+  ASSERT_EQ(killed.size(), 1u) << "expected exactly the plugin's connection";
+  ASSERT_EQ(*killed[0][1], "1");
+  const std::string pid = *killed[0][0];
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    gone = *pg_->Query("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = " + pid)[0][0] == "0";
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(gone) << "backend " << pid << " did not exit";
+
+  // Either the plugin notices and reconnects within this write, or the write fails with a
+  // retryable error and the host's retry (same key) goes through on a new connection.
+  Status s = d.Write("events", "p.events.000000000002", second, 2);
+  std::string first_error = "(none: the write reconnected by itself)";
+  if (!s.ok()) {
+    first_error = s.ToString();
+    EXPECT_TRUE(s.retryable()) << s.ToString();
+    EXPECT_NE(s.message().find("loading batch 'p.events.000000000002'"), std::string::npos)
+        << s.message();
+    EXPECT_EQ(s.message().find(pg_->password()), std::string::npos);
+    s = d.Write("events", "p.events.000000000002", second, 2);
+  }
+  ASSERT_TRUE(s.ok()) << "the retry after a lost connection failed too: " << s.ToString()
+                      << "\nfirst error: " << first_error;
+  // A new connection was opened for it.
+  EXPECT_EQ(weir::test::CountOccurrences(d.host().Logs(), "snowflake: connected to"), 2)
+      << d.host().Logs();
+
+  // Replaying both keys on the new connection changes nothing.
+  ASSERT_TRUE(d.Write("events", "p.events.000000000001", first, 1).ok());
+  ASSERT_TRUE(d.Write("events", "p.events.000000000002", second, 2).ok());
+  EXPECT_EQ(d.host().Metric("snowflake.replays"), 2);
+  auto counts =
+      pg_->Query("SELECT COUNT(*), COUNT(DISTINCT \"INSERT_ID\") FROM " + Table("EVENTS"));
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0], (Row{"100", "100"}));
+  EXPECT_EQ(pg_->Query("SELECT \"BATCH_KEY\", \"STAGED_ROWS\" FROM " + Table("_WEIR_BATCHES") +
+                       " ORDER BY 1"),
+            (std::vector<Row>{{"p.events.000000000001", "50"}, {"p.events.000000000002", "50"}}));
+  EXPECT_EQ(*pg_->Query("SELECT COUNT(*) FROM " + Table("EVENTS") +
+                        " WHERE \"_WEIR_BATCH\" = 'p.events.000000000002'")[0][0],
+            "50");
+}
+
+TEST_F(SnowflakePg, AStatementFailingInsideTheBatchRollsTheWholeBatchBack) {
+  SnowflakeDriver d(Config());
+  ASSERT_TRUE(d.opened()) << d.open_status().ToString();
+  ASSERT_TRUE(d.Write("events", "p.events.000000000001", {EventRecord(0, R"({"n":0})")}, 1).ok());
+  std::vector<std::string> batch;
+  for (int i = 1; i <= 20; ++i) batch.push_back(EventRecord(i, R"({"n":1})"));
+  struct Obstacle {
+    const char* what;
+    std::string add;
+    std::string drop;
+  };
+  // The MERGE itself failing (one event violates a CHECK on the target), then the ledger INSERT
+  // failing after the MERGE has already written every event of the batch: both must leave
+  // neither events nor a ledger row behind.
+  const std::vector<Obstacle> obstacles = {
+      {"merge",
+       "ALTER TABLE " + Table("EVENTS") +
+           " ADD CONSTRAINT \"NO_EV_7\" CHECK (\"INSERT_ID\" <> 'ev-7')",
+       "ALTER TABLE " + Table("EVENTS") + " DROP CONSTRAINT \"NO_EV_7\""},
+      {"ledger insert",
+       "ALTER TABLE " + Table("_WEIR_BATCHES") +
+           " ADD CONSTRAINT \"NO_KEY_2\" CHECK (\"BATCH_KEY\" <> "
+           "'p.events.000000000002')",
+       "ALTER TABLE " + Table("_WEIR_BATCHES") + " DROP CONSTRAINT \"NO_KEY_2\""}};
+  for (const Obstacle& o : obstacles) {
+    SCOPED_TRACE(o.what);
+    pg_->Exec(o.add);
+    Status s = d.Write("events", "p.events.000000000002", batch, 2);
+    ASSERT_FALSE(s.ok());
+    EXPECT_FALSE(s.retryable()) << s.ToString();  // a constraint violation is not transient
+    EXPECT_EQ(s.sqlstate(), "23514") << s.ToString();
+    EXPECT_NE(s.message().find(o.what[0] == 'm' ? "NO_EV_7" : "NO_KEY_2"), std::string::npos)
+        << s.message();
+    EXPECT_EQ(Count("EVENTS"), 1);
+    EXPECT_EQ(Count("_WEIR_BATCHES"), 1);
+    EXPECT_EQ(*pg_->Query("SELECT COUNT(*) FROM " + Table("EVENTS") +
+                          " WHERE \"_WEIR_BATCH\" = 'p.events.000000000002'")[0][0],
+              "0");
+    pg_->Exec(o.drop);
+  }
+  // The obstacles gone, the same key loads on the same connection, exactly once.
+  Status s = d.Write("events", "p.events.000000000002", batch, 2);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(d.Write("events", "p.events.000000000002", batch, 2).ok());
+  EXPECT_EQ(d.host().Metric("snowflake.replays"), 1);
+  EXPECT_EQ(weir::test::CountOccurrences(d.host().Logs(), "snowflake: connected to"), 1);
+  auto counts =
+      pg_->Query("SELECT COUNT(*), COUNT(DISTINCT \"INSERT_ID\") FROM " + Table("EVENTS"));
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0], (Row{"21", "21"}));
+  EXPECT_EQ(pg_->Query("SELECT \"BATCH_KEY\", \"RECORDS\" FROM " + Table("_WEIR_BATCHES") +
+                       " ORDER BY 1"),
+            (std::vector<Row>{{"p.events.000000000001", "1"}, {"p.events.000000000002", "20"}}));
 }
 
 // ---------------------------------------------------------------------------------------------

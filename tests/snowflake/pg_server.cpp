@@ -25,6 +25,9 @@
 #include <sstream>
 #include <thread>
 
+#include "weir/json.hpp"
+#include "weir_process.hpp"
+
 namespace fs = std::filesystem;
 
 namespace weir::snowflake::testing {
@@ -119,13 +122,6 @@ int WaitExit(pid_t pid) {
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 /// One ODBC connection for the test's own statements (autocommit on).
@@ -299,7 +295,8 @@ bool PgServer::Start(std::string* reason) {
              "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--locale=C", "-N"},
             log, who));
   if (initdb != 0) {
-    *reason = "initdb exited with " + std::to_string(initdb) + ": " + ReadFile(log);
+    *reason =
+        "initdb exited with " + std::to_string(initdb) + ": " + weir::test::ReadWholeFile(log);
     return false;
   }
   for (int attempt = 0; attempt < 3 && pid_ < 0; ++attempt) {
@@ -316,7 +313,7 @@ bool PgServer::Start(std::string* reason) {
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;
       if (waitpid(pid, &status, WNOHANG) == pid) break;  // died (port taken?): try again
-      std::istringstream pidfile(ReadFile(dir_ + "/data/postmaster.pid"));
+      std::istringstream pidfile(weir::test::ReadWholeFile(dir_ + "/data/postmaster.pid"));
       std::string line;
       for (int i = 0; i < 8 && std::getline(pidfile, line); ++i) {
       }
@@ -334,7 +331,7 @@ bool PgServer::Start(std::string* reason) {
     }
   }
   if (pid_ < 0) {
-    *reason = "postgres did not become ready: " + ReadFile(log);
+    *reason = "postgres did not become ready: " + weir::test::ReadWholeFile(log);
     return false;
   }
   TestConnection conn(OdbcBase() + ";UID=" + user_ + ";PWD=" + password_);
@@ -376,9 +373,10 @@ std::string PgServer::OdbcBase() const {
 
 std::string PgServer::PluginConfig(const std::string& schema, const std::string& extra,
                                    const std::string& password_json) const {
-  return R"({"connection_string": ")" + OdbcBase() + R"(", "user": ")" + user_ +
-         R"(", "password": )" + (password_json.empty() ? "\"" + password_ + "\"" : password_json) +
-         R"(, "schema": ")" + schema + R"(", "dialect": "postgresql")" + extra + "}";
+  return R"({"connection_string": )" + weir::JsonQuote(OdbcBase()) + R"(, "user": )" +
+         weir::JsonQuote(user_) + R"(, "password": )" +
+         (password_json.empty() ? weir::JsonQuote(password_) : password_json) + R"(, "schema": )" +
+         weir::JsonQuote(schema) + R"(, "dialect": "postgresql")" + extra + "}";
 }
 
 void PgServer::Exec(const std::string& sql) const {

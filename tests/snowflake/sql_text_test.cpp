@@ -20,6 +20,7 @@
 #include "snowflake/rows.hpp"
 #include "snowflake/sql.hpp"
 #include "snowflake/stage.hpp"
+#include "temp_dir.hpp"
 
 namespace weir::snowflake {
 namespace {
@@ -275,7 +276,12 @@ TEST(SnowflakeConfig, ParsesEverythingAndBuildsTheConnectionString) {
   EXPECT_EQ(c->Describe(),
             "account 'xy12345.eu-central-1', user 'LOADER', database 'ANALYTICS', schema 'WEIR', "
             "role 'LOADER_ROLE'");
-  EXPECT_EQ(c->Secrets(), std::vector<std::string>{"s3cr;et}"});
+  // The plain secret and the form the connection string carries, both for the redactor.
+  EXPECT_EQ(c->Secrets(), (std::vector<std::string>{"s3cr;et}", "{s3cr;et}}}"}));
+  const Redactor redactor(c->Secrets());
+  EXPECT_EQ(redactor.Apply("driver echoed UID=LOADER;PWD={s3cr;et}}};Warehouse=W"),
+            "driver echoed UID=LOADER;PWD=***;Warehouse=W");
+  EXPECT_EQ(redactor.Apply("password s3cr;et} rejected"), "password *** rejected");
 }
 
 TEST(SnowflakeConfig, KeyPairAuthentication) {
@@ -341,7 +347,7 @@ TEST(SnowflakeConfig, SecretsInAConnectionStringAreFoundForRedaction) {
   auto c = ParseConfig(
       R"({"connection_string":"Driver=x;PWD={a;b}}c};priv_key_file_pwd=kp123;token=tok456","schema":"S"})");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->Secrets(), (std::vector<std::string>{"a;b}c", "kp123", "tok456"}));
+  EXPECT_EQ(c->Secrets(), (std::vector<std::string>{"a;b}c", "kp123", "tok456", "{a;b}}c}"}));
   EXPECT_EQ(OdbcValue("plain"), "plain");
   EXPECT_EQ(OdbcValue("a=b"), "{a=b}");
   EXPECT_EQ(OdbcValue(" lead"), "{ lead}");
@@ -602,17 +608,41 @@ TEST(SnowflakeRows, RowsComeOutInKeyOrder) {
   EXPECT_EQ(order, (std::vector<std::string>{"d1/u10", "d1/u9", "d2/u1"}));
 }
 
-TEST(SnowflakeRows, SortByKeyPutsNullFirstAndKeepsTiesInOrder) {
-  StagedRows rows(2);
-  for (auto [key, value] : std::vector<std::pair<const char*, const char*>>{
-           {"b", "1"}, {nullptr, "2"}, {"a", "3"}, {"b", "4"}, {"", "5"}, {nullptr, "6"}}) {
-    key == nullptr ? rows.AddNull() : rows.Add(key);
-    rows.Add(value);
+TEST(SnowflakeRows, SortAndDedupeKeepsOneRowPerKeyInKeyOrder) {
+  auto make = [] {
+    StagedRows rows(2);
+    for (auto [key, value] : std::vector<std::pair<const char*, const char*>>{
+             {"b", "1"}, {nullptr, "2"}, {"a", "3"}, {"b", "4"}, {"", "5"}, {nullptr, "6"},
+             {"b", "0"}}) {
+      key == nullptr ? rows.AddNull() : rows.Add(key);
+      rows.Add(value);
+    }
+    return rows;
+  };
+  auto order = [](const StagedRows& rows) {
+    std::vector<std::string> out;
+    for (const auto& row : Dump(rows)) out.push_back(row[0] + "=" + row[1]);
+    return out;
+  };
+  // NULL sorts first, "" next; the first row staged of each key stays.
+  StagedRows first = make();
+  first.SortAndDedupe(1);
+  EXPECT_EQ(order(first), (std::vector<std::string>{"<NULL>=2", "=5", "a=3", "b=1"}));
+  // With a latest column: the greatest value of it, the later row on a tie.
+  StagedRows latest = make();
+  latest.SortAndDedupe(1, 1);
+  EXPECT_EQ(order(latest), (std::vector<std::string>{"<NULL>=6", "=5", "a=3", "b=4"}));
+  StagedRows tie(2);
+  for (const char* v : {"x", "y"}) {
+    tie.Add("k");
+    tie.Add("same");
+    (void)v;
   }
-  rows.SortByKey(1);
-  std::vector<std::string> order;
-  for (const auto& row : Dump(rows)) order.push_back(row[0] + "=" + row[1]);
-  EXPECT_EQ(order, (std::vector<std::string>{"<NULL>=2", "<NULL>=6", "=5", "a=3", "b=1", "b=4"}));
+  tie.Add("k");
+  tie.AddNull();
+  tie.SortAndDedupe(1, 1);
+  ASSERT_EQ(tie.rows(), 1u);
+  EXPECT_EQ(tie.field(0, 1), std::optional<std::string_view>("same"));
 }
 
 TEST(SnowflakeRows, PromotedColumnsAreTypeCheckedHere) {
@@ -713,32 +743,44 @@ class RecordingSession final : public Session {
   std::vector<std::string> log;
   int64_t schema_count = 1;
   int64_t ledger_count = 0;
+  /// When not empty, the first call whose log entry contains this text (a statement, or
+  /// "<COMMIT>") is logged, then fails with `failure` instead of succeeding. Rollback never
+  /// fails.
+  std::string fail_on;
+  Status failure = Status::Error("injected failure");
+  /// A failure with `lose_connection` set also marks the session unhealthy, as OdbcSession does
+  /// on an 08xxx error.
+  bool lose_connection = false;
 
-  Status Execute(const std::string& sql) override {
-    log.push_back(sql);
-    return Status::OK();
-  }
+  Status Execute(const std::string& sql) override { return Record(sql); }
   Status ExecuteWithParams(const std::string& sql, const std::vector<Param>& params) override {
-    log.push_back(sql + Render(params));
-    return Status::OK();
+    return Record(sql + Render(params));
   }
   Result<int64_t> QueryInt(const std::string& sql, const std::vector<Param>& params) override {
-    log.push_back(sql + Render(params));
+    WEIR_RETURN_NOT_OK(Record(sql + Render(params)));
     return sql.find("SCHEMATA") != std::string::npos ? schema_count : ledger_count;
   }
   Status InsertRows(const std::string& sql, const StagedRows&, size_t begin, size_t end) override {
-    log.push_back(sql + " [rows " + std::to_string(begin) + ".." + std::to_string(end) + ")");
-    return Status::OK();
+    return Record(sql + " [rows " + std::to_string(begin) + ".." + std::to_string(end) + ")");
   }
-  Status Commit() override {
-    log.push_back("<COMMIT>");
-    return Status::OK();
-  }
+  Status Commit() override { return Record("<COMMIT>"); }
   Status Rollback() override {
     log.push_back("<ROLLBACK>");
     return Status::OK();
   }
-  bool healthy() const override { return true; }
+  bool healthy() const override { return healthy_; }
+
+ private:
+  Status Record(std::string entry) {
+    const bool fail = !fail_on.empty() && entry.find(fail_on) != std::string::npos;
+    log.push_back(std::move(entry));
+    if (!fail) return Status::OK();
+    fail_on.clear();  // once: a retry goes through
+    if (lose_connection) healthy_ = false;
+    return failure;
+  }
+
+  bool healthy_ = true;
 
  private:
   static std::string Render(const std::vector<Param>& params) {
@@ -805,9 +847,8 @@ TEST(SnowflakeLoaderSequence, InsertMethodSendsExactlyThisToSnowflake) {
 }
 
 TEST(SnowflakeLoaderSequence, StageMethodPutsCopiesMergesAndRemoves) {
-  char tmpl[] = "/tmp/weir-snowflake-stage-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl;
+  weir::test::TempDir tmp("weir-snowflake-stage");
+  const std::string& dir = tmp.str();
   RecordingSession session;
   SqlBuilder sql(Dialect::kSnowflake, Weir(), {});
   Loader loader(&session, &sql, LoadMethod::kStage, 1000, dir, Host());
@@ -844,7 +885,145 @@ TEST(SnowflakeLoaderSequence, StageMethodPutsCopiesMergesAndRemoves) {
   EXPECT_EQ(session.log, expected);
   // The local file is gone once the batch is committed.
   EXPECT_FALSE(std::filesystem::exists(dir + "/" + file));
-  std::filesystem::remove_all(dir);
+}
+
+// A statement failing inside the batch's transaction: the loader rolls back right there, issues
+// nothing after the failing statement (no ledger row, no COMMIT) and returns that statement's
+// error unchanged; the same key then loads normally on the same loader.
+TEST(SnowflakeLoaderSequence, AFailingMergeRollsBackAndReturnsItsError) {
+  RecordingSession session;
+  SqlBuilder sql(Dialect::kSnowflake, Weir(), {});
+  Loader loader(&session, &sql, LoadMethod::kInsert, 1000, "/tmp", Host());
+  ASSERT_TRUE(loader.Start().ok());
+  TestBatch batch({R"({"insert_id":"a"})", R"({"insert_id":"b"})"});
+  auto rows = BuildStagedRows(StreamKind::kEvents, {}, batch.view());
+  ASSERT_TRUE(rows.ok());
+  BatchInfo info{StreamKind::kEvents, "p.events.000000000001", "p", 1, 2};
+  // Stream DDL first (committed on its own), so the batch's transaction starts clean.
+  session.fail_on = "MERGE INTO";
+  session.failure = Status::Error("snowflake: merging: constraint violated").WithSqlState("23514");
+  session.log.clear();
+  auto failed = loader.Load(info, *rows);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().message(), "snowflake: merging: constraint violated");
+  EXPECT_EQ(failed.status().sqlstate(), "23514");
+  EXPECT_FALSE(failed.status().retryable());
+  const std::vector<std::string> in_transaction = {
+      "TRUNCATE TABLE \"_WEIR_STAGE_EVENTS\"",
+      "SELECT COUNT(*) FROM \"WEIR\".\"_WEIR_BATCHES\" WHERE \"BATCH_KEY\" = ? <- "
+      "'p.events.000000000001'",
+      sql.InsertStage(StreamKind::kEvents) + " [rows 0..2)",
+      sql.Merge(StreamKind::kEvents) + " <- 'p.events.000000000001'"};
+  std::vector<std::string> expected = {sql.CreateTarget(StreamKind::kEvents),
+                                       sql.CreateStageTable(StreamKind::kEvents), "<COMMIT>"};
+  expected.insert(expected.end(), in_transaction.begin(), in_transaction.end());
+  expected.push_back("<ROLLBACK>");
+  EXPECT_EQ(session.log, expected);
+
+  // The retry: the stream is already set up on this connection, the whole batch goes again.
+  session.log.clear();
+  auto retried = loader.Load(info, *rows);
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  EXPECT_FALSE(retried->replay);
+  EXPECT_EQ(retried->staged_rows, 2u);
+  expected = in_transaction;
+  expected.push_back(sql.LedgerInsert() +
+                     " <- 'p.events.000000000001' 'p' 'events' 1 'EVENTS' 2 2");
+  expected.push_back("<COMMIT>");
+  EXPECT_EQ(session.log, expected);
+}
+
+// Every statement of the batch's transaction, failing in turn, ends in exactly one ROLLBACK and
+// nothing after it.
+TEST(SnowflakeLoaderSequence, AnyFailingStatementOfTheBatchEndsInOneRollback) {
+  SqlBuilder sql(Dialect::kSnowflake, Weir(), {});
+  TestBatch batch({R"({"insert_id":"a"})", R"({"insert_id":"b"})", R"({"insert_id":"c"})"});
+  auto rows = BuildStagedRows(StreamKind::kEvents, {}, batch.view());
+  ASSERT_TRUE(rows.ok());
+  BatchInfo info{StreamKind::kEvents, "p.events.000000000001", "p", 1, 3};
+  for (const std::string needle :
+       {"TRUNCATE TABLE", "_WEIR_BATCHES\" WHERE", "[rows 0..2)", "[rows 2..3)", "MERGE INTO",
+        "INSERT INTO \"WEIR\".\"_WEIR_BATCHES\"", "<COMMIT>"}) {
+    SCOPED_TRACE(needle);
+    RecordingSession session;
+    Loader loader(&session, &sql, LoadMethod::kInsert, 2, "/tmp", Host());
+    ASSERT_TRUE(loader.Start().ok());
+    ASSERT_TRUE(loader.Load({StreamKind::kEvents, "p.events.000000000000", "p", 0, 3}, *rows).ok());
+    session.log.clear();
+    session.fail_on = needle;
+    session.failure = Status::Retryable("snowflake: injected at " + needle);
+    auto failed = loader.Load(info, *rows);
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.status().message(), "snowflake: injected at " + needle);
+    EXPECT_TRUE(failed.status().retryable());
+    ASSERT_GE(session.log.size(), 2u);
+    EXPECT_NE(session.log[session.log.size() - 2].find(needle), std::string::npos)
+        << "the failing statement is the last one sent before the rollback";
+    EXPECT_EQ(session.log.back(), "<ROLLBACK>");
+    EXPECT_EQ(std::count(session.log.begin(), session.log.end(), "<ROLLBACK>"), 1);
+    if (needle != "<COMMIT>") {
+      EXPECT_EQ(std::count(session.log.begin(), session.log.end(), "<COMMIT>"), 0);
+    }
+  }
+}
+
+// A lost connection (OdbcSession marks itself unhealthy on 08xxx): the server has rolled back
+// already, so the loader sends nothing more on the dead session and returns the retryable error.
+TEST(SnowflakeLoaderSequence, ALostConnectionMidBatchSendsNothingMore) {
+  RecordingSession session;
+  SqlBuilder sql(Dialect::kSnowflake, Weir(), {});
+  Loader loader(&session, &sql, LoadMethod::kInsert, 1, "/tmp", Host());
+  ASSERT_TRUE(loader.Start().ok());
+  TestBatch batch({R"({"insert_id":"a"})", R"({"insert_id":"b"})", R"({"insert_id":"c"})"});
+  auto rows = BuildStagedRows(StreamKind::kEvents, {}, batch.view());
+  ASSERT_TRUE(rows.ok());
+  session.fail_on = "[rows 1..2)";
+  session.lose_connection = true;
+  session.failure = Status::Retryable("snowflake: inserting: could not send data to server")
+                        .WithSqlState("08S01");
+  session.log.clear();
+  auto failed = loader.Load({StreamKind::kEvents, "p.events.000000000001", "p", 1, 3}, *rows);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_TRUE(failed.status().retryable());
+  EXPECT_EQ(failed.status().sqlstate(), "08S01");
+  EXPECT_FALSE(session.healthy());
+  ASSERT_FALSE(session.log.empty());
+  EXPECT_EQ(session.log.back(), sql.InsertStage(StreamKind::kEvents) + " [rows 1..2)");
+  EXPECT_EQ(std::count(session.log.begin(), session.log.end(), "<ROLLBACK>"), 0);
+}
+
+// The stage method: a failing COPY rolls back, and the local gzip file written for the PUT is
+// removed (it is not left in stage_dir), and no REMOVE of the table-stage file is sent.
+TEST(SnowflakeLoaderSequence, StageMethodFailureRollsBackAndRemovesTheLocalFile) {
+  weir::test::TempDir tmp("weir-snowflake-stage");
+  const std::string& dir = tmp.str();
+  RecordingSession session;
+  SqlBuilder sql(Dialect::kSnowflake, Weir(), {});
+  Loader loader(&session, &sql, LoadMethod::kStage, 1000, dir, Host());
+  ASSERT_TRUE(loader.Start().ok());
+  TestBatch batch({R"({"distinct_id":"u1","updated_at":5,"properties":{"a":1}})"});
+  auto rows = BuildStagedRows(StreamKind::kUsers, {}, batch.view());
+  ASSERT_TRUE(rows.ok());
+  const std::string file = "p.users.000000000009.ndjson.gz";
+  // Fail on the COPY, checking on the way that the PUT did see the local file.
+  session.fail_on = "COPY INTO";
+  session.failure = Status::Error("snowflake: copying: file format mismatch");
+  session.log.clear();
+  auto failed = loader.Load({StreamKind::kUsers, "p.users.000000000009", "p", 9, 1}, *rows);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().message(), "snowflake: copying: file format mismatch");
+  ASSERT_GE(session.log.size(), 3u);
+  EXPECT_EQ(session.log[session.log.size() - 3].rfind("PUT 'file://" + dir + "/" + file + "'", 0),
+            0u)
+      << session.log[session.log.size() - 3];
+  EXPECT_EQ(session.log[session.log.size() - 2].rfind("COPY INTO \"_WEIR_STAGE_USERS\"", 0), 0u);
+  EXPECT_EQ(session.log.back(), "<ROLLBACK>");
+  for (const std::string& entry : session.log) {
+    EXPECT_EQ(entry.rfind("REMOVE ", 0), std::string::npos) << entry;
+    EXPECT_EQ(entry.find("_WEIR_BATCHES\" ("), std::string::npos) << entry;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/" + file));
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
 }
 
 TEST(SnowflakeLoaderSequence, MissingSchemaIsOneClearFatalError) {
