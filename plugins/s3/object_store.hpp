@@ -94,7 +94,9 @@ Result<std::unique_ptr<ObjectStore>> MakeFileObjectStore(const std::filesystem::
 /// Fills in missing credentials: explicit values win, then AWS_ACCESS_KEY_ID /
 /// AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, then the shared credentials file
 /// (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials) profile `profile` (AWS_PROFILE or
-/// "default"). Errors name what is missing and where it looked, never a secret.
+/// "default"). A non-empty `profile` skips the environment variables (like the aws CLI's
+/// --profile) and cannot be combined with explicit values. Errors name what is missing and
+/// where it looked, never a secret.
 Result<Credentials> ResolveCredentials(const Credentials& explicit_values,
                                        const std::string& profile);
 

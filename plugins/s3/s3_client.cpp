@@ -20,6 +20,8 @@ bool IsIpLiteral(const std::string& host) {
                      [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
+}  // namespace
+
 // DNS-compatible bucket names are the only ones that can become a host name label.
 bool IsDnsCompatibleBucket(const std::string& bucket) {
   if (bucket.size() < 3 || bucket.size() > 63) return false;
@@ -30,7 +32,9 @@ bool IsDnsCompatibleBucket(const std::string& bucket) {
          bucket.back() != '.';
 }
 
-}  // namespace
+std::string DefaultEndpoint(const std::string& region) {
+  return "https://s3." + region + ".amazonaws.com";
+}
 
 std::string S3Response::Header(std::string_view lower_name) const {
   for (const auto& [n, v] : headers) {
@@ -68,9 +72,11 @@ Result<Endpoint> ParseEndpoint(const std::string& url) {
   if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
     ep.port = rest.substr(colon + 1);
     rest.resize(colon);
-    if (ep.port.empty() ||
-        !std::all_of(ep.port.begin(), ep.port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return Status::InvalidConfig("S3 endpoint '" + url + "' has an invalid port");
+    if (ep.port.empty() || ep.port.size() > 5 ||
+        !std::all_of(ep.port.begin(), ep.port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoi(ep.port) < 1 || std::stoi(ep.port) > 65535) {
+      return Status::InvalidConfig("S3 endpoint '" + url +
+                                   "' has an invalid port (expected a number from 1 to 65535)");
     }
   }
   if (rest.empty()) return Status::InvalidConfig("S3 endpoint '" + url + "' has no host");
@@ -95,8 +101,7 @@ Result<std::unique_ptr<S3Client>> S3Client::Make(const S3Config& config, Hooks h
   if (config.retry.max_attempts < 1) {
     return Status::InvalidConfig("S3 retry max_attempts must be at least 1");
   }
-  std::string url =
-      config.endpoint.empty() ? "https://s3." + config.region + ".amazonaws.com" : config.endpoint;
+  std::string url = config.endpoint.empty() ? DefaultEndpoint(config.region) : config.endpoint;
   WEIR_ASSIGN_OR_RETURN(Endpoint endpoint, ParseEndpoint(url));
   if (!config.path_style) {
     if (endpoint.ip_literal) {
@@ -129,6 +134,10 @@ S3Client::S3Client(S3Config config, Endpoint endpoint, Hooks hooks, ClientOption
 
 std::string S3Client::Target(const std::string& key) const {
   return "s3://" + config_.bucket + (key.empty() ? "" : "/" + key);
+}
+
+std::string S3Client::EndpointDescription() const {
+  return endpoint_.scheme + "://" + endpoint_.Authority();
 }
 
 uint64_t S3Client::NextSeed() {
@@ -212,7 +221,7 @@ Result<S3Response> S3Client::Send(const S3Request& request) {
             r.transport_error.find("certificate") != std::string::npos) {
           msg +=
               " (TLS: set ca_bundle to the PEM of the CA that signed the endpoint's "
-              "certificate, or verify_tls=false for a test endpoint)";
+              "certificate, or tls_verify to false for a test endpoint)";
         }
         return Status::Error(std::move(msg));
       }
@@ -233,8 +242,8 @@ Result<S3Response> S3Client::Send(const S3Request& request) {
       last_error = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code);
       continue;
     }
-    return ErrorFromResponse(config_, endpoint_.scheme + "://" + endpoint_.Authority(), request.op,
-                             request.key, r.status, r.body, r.Header("x-amz-bucket-region"));
+    return ErrorFromResponse(config_, EndpointDescription(), request.op, request.key, r.status,
+                             r.body, r.Header("x-amz-bucket-region"));
   }
   return Status::Retryable("S3 " + request.op + " " + target + " failed " +
                            std::to_string(config_.retry.max_attempts) +
@@ -265,8 +274,7 @@ Result<std::optional<std::string>> S3Client::GetObject(const std::string& key) {
   WEIR_ASSIGN_OR_RETURN(S3Response r, Send(req));
   if (r.status == 404) {
     if (XmlText(r.body, "Code").value_or("") == "NoSuchBucket") {
-      return ErrorFromResponse(config_, endpoint_.scheme + "://" + endpoint_.Authority(), req.op,
-                               key, r.status, r.body, "");
+      return ErrorFromResponse(config_, EndpointDescription(), req.op, key, r.status, r.body, "");
     }
     return std::optional<std::string>();
   }
@@ -277,8 +285,7 @@ Status S3Client::DeleteObject(const std::string& key) {
   S3Request req{"DeleteObject", "DELETE", key, {}, {}, {}, {404}, false, false};
   WEIR_ASSIGN_OR_RETURN(S3Response r, Send(req));
   if (r.status == 404 && XmlText(r.body, "Code").value_or("") == "NoSuchBucket") {
-    return ErrorFromResponse(config_, endpoint_.scheme + "://" + endpoint_.Authority(), req.op, key,
-                             r.status, r.body, "");
+    return ErrorFromResponse(config_, EndpointDescription(), req.op, key, r.status, r.body, "");
   }
   return Status::OK();
 }

@@ -46,8 +46,18 @@ struct Endpoint {
   std::string Authority() const { return port.empty() ? host : host + ":" + port; }
 };
 
-/// Parses `url` (scheme http/https, no path other than "/"); errors name the offending part.
+/// Parses `url` (scheme http/https, no path other than "/", a port of 1-65535 when given);
+/// errors name the offending part. The s3 plugin's config validation calls it too, so a bad
+/// endpoint is refused at open, not at the first request.
 Result<Endpoint> ParseEndpoint(const std::string& url);
+
+/// "https://s3.<region>.amazonaws.com": the endpoint used when none is configured.
+std::string DefaultEndpoint(const std::string& region);
+
+/// True when `bucket` can be a host name label, i.e. used with virtual-hosted addressing:
+/// 3-63 characters of lowercase letters, digits, '-' and '.', starting and ending with a
+/// letter or digit. The s3 plugin's config defaults to path style for any other name.
+bool IsDnsCompatibleBucket(const std::string& bucket);
 
 /// One S3 operation. `key` is the raw object key ("" = the bucket itself).
 struct S3Request {
@@ -111,6 +121,8 @@ class S3Client {
   const Hooks& hooks() const { return hooks_; }
   /// "s3://bucket/key" for messages.
   std::string Target(const std::string& key) const;
+  /// "scheme://host[:port]" of the endpoint, for messages.
+  std::string EndpointDescription() const;
 
  private:
   S3Client(S3Config config, Endpoint endpoint, Hooks hooks, ClientOptions options,

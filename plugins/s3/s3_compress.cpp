@@ -37,15 +37,19 @@ std::string_view ObjectContentType(Compression compression) {
 
 char* ScratchBuffer::Reserve(size_t n) {
   if (n > capacity_) {
-    // Grow by at least half again so a slowly growing sequence does not reallocate each time.
-    const size_t grown = std::max(n, capacity_ + capacity_ / 2);
+    // Grow by at least half again so a slowly growing sequence does not reallocate each time,
+    // but not past the limit: that is what keeps the memory within the documented bound.
+    size_t step = capacity_ + capacity_ / 2;
+    if (growth_limit_ != 0) step = std::min(step, growth_limit_);
+    const size_t grown = std::max(n, step);
     data_.reset(new char[grown]);  // deliberately uninitialized
     capacity_ = grown;
   }
   return data_.get();
 }
 
-Result<std::unique_ptr<Compressor>> Compressor::Make(Compression compression, int level) {
+Result<std::unique_ptr<Compressor>> Compressor::Make(Compression compression, int level,
+                                                     size_t max_input_bytes) {
   auto c = std::unique_ptr<Compressor>(new Compressor(compression, level));
   if (compression == Compression::kGzip) {
     c->deflate_ = libdeflate_alloc_compressor(level);
@@ -53,9 +57,16 @@ Result<std::unique_ptr<Compressor>> Compressor::Make(Compression compression, in
       return Status::Error("s3: cannot create a gzip compressor at level " + std::to_string(level) +
                            " (libdeflate " LIBDEFLATE_VERSION_STRING " accepts 0-12)");
     }
+    if (max_input_bytes != 0) {
+      c->out_.set_growth_limit(libdeflate_gzip_compress_bound(c->deflate_, max_input_bytes));
+    }
   } else if (compression == Compression::kZstd) {
     c->zstd_ = ZSTD_createCCtx();
     if (c->zstd_ == nullptr) return Status::Error("s3: cannot create a zstd context", true);
+    if (max_input_bytes != 0) {
+      const size_t bound = ZSTD_compressBound(max_input_bytes);
+      if (!ZSTD_isError(bound)) c->out_.set_growth_limit(bound);
+    }
     // Single-threaded (nbWorkers 0, the default) so the frame never depends on timing.
     for (auto [param, value] :
          {std::pair{ZSTD_c_compressionLevel, level}, std::pair{ZSTD_c_checksumFlag, 1},

@@ -34,21 +34,29 @@ std::string_view ObjectContentType(Compression compression);
 /// before it is read). Keeps its capacity between uses.
 class ScratchBuffer {
  public:
-  /// Makes room for at least `n` bytes; the contents are not preserved.
+  /// Makes room for at least `n` bytes; the contents are not preserved. Grows by at least half
+  /// again, but not past the growth limit (when set): the capacity is then at most
+  /// max(limit, the largest n asked for).
   char* Reserve(size_t n);
+  /// 0 (the default) = no limit.
+  void set_growth_limit(size_t limit) { growth_limit_ = limit; }
   char* data() { return data_.get(); }
   size_t capacity() const { return capacity_; }
 
  private:
   std::unique_ptr<char[]> data_;
   size_t capacity_ = 0;
+  size_t growth_limit_ = 0;
 };
 
 /// One worker's compressor. Not thread-safe; cheap to reuse.
 class Compressor {
  public:
   /// `level`: gzip 1-12 (libdeflate's scale; 6 ≈ gzip -6), zstd 1-19; ignored for kNone.
-  static Result<std::unique_ptr<Compressor>> Make(Compression compression, int level);
+  /// `max_input_bytes` (0 = unknown): the usual largest input (max_object_bytes); the output
+  /// buffer does not grow past its compression bound unless a larger input needs it.
+  static Result<std::unique_ptr<Compressor>> Make(Compression compression, int level,
+                                                  size_t max_input_bytes = 0);
   ~Compressor();
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
@@ -57,6 +65,8 @@ class Compressor {
   /// compressor's buffer and stays valid until the next call. For kNone it is `input` itself.
   Result<std::string_view> Compress(std::string_view input);
   Compression compression() const { return compression_; }
+  /// The output buffer's capacity (the memory this compressor holds besides its context).
+  size_t buffer_capacity() const { return out_.capacity(); }
 
  private:
   Compressor(Compression compression, int level) : compression_(compression), level_(level) {}

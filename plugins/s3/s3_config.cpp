@@ -6,16 +6,16 @@
 // pasted into the wrong field.
 #include "s3_config.hpp"
 
-#include <date/tz.h>
 #include <simdjson.h>
 
 #include <algorithm>
-#include <exception>
 #include <initializer_list>
 #include <iterator>
 #include <string>
 #include <utility>
 
+#include "s3_client.hpp"
+#include "s3_layout.hpp"
 #include "weir/config_json.hpp"
 
 namespace weir::s3 {
@@ -119,13 +119,21 @@ Status ParseS3Url(std::string_view rest, ExportConfig* out) {
   const size_t slash = rest.find('/');
   std::string_view bucket = rest.substr(0, slash);
   std::string_view prefix = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
-  if (bucket.size() < 3 || bucket.size() > 222 ||
-      !std::all_of(bucket.begin(), bucket.end(), IsBucketChar) || !IsAlnum(bucket[0]) ||
-      !IsAlnum(bucket.back())) {
+  const bool valid_bucket = bucket.size() >= 3 && bucket.size() <= 222 &&
+                            std::all_of(bucket.begin(), bucket.end(), IsBucketChar) &&
+                            IsAlnum(bucket[0]) && IsAlnum(bucket.back());
+  // "s3://key:secret@bucket/...": user info. Neither part is echoed. A secret may contain '/',
+  // so an '@' anywhere after an invalid bucket counts too ("s3://AKIA:a/b@bucket").
+  if (bucket.find('@') != std::string_view::npos ||
+      (!valid_bucket && rest.find('@') != std::string_view::npos)) {
     return FieldError("url",
-                      "'" + std::string(bucket) +
-                          "' is not a valid bucket name (3-222 lowercase letters, digits, '.', "
-                          "'-', '_'; starting and ending with a letter or digit)");
+                      "must not carry credentials (user:password@); give access_key_id/"
+                      "secret_access_key or use the environment or a credentials file profile");
+  }
+  if (!valid_bucket) {
+    return FieldError("url", Echo(std::string(bucket)) +
+                                 " is not a valid bucket name (3-222 lowercase letters, digits, "
+                                 "'.', '-', '_'; starting and ending with a letter or digit)");
   }
   while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
   if (!prefix.empty()) {
@@ -134,8 +142,8 @@ Status ParseS3Url(std::string_view rest, ExportConfig* out) {
       size_t end = prefix.find('/', start);
       if (end == std::string_view::npos) end = prefix.size();
       if (!IsValidKeySegment(prefix.substr(start, end - start))) {
-        return FieldError("url", "the prefix '" + std::string(prefix) +
-                                     "' has an empty, '.' or '..' segment or a control character");
+        return FieldError("url", "the prefix " + Echo(std::string(prefix)) +
+                                     " has an empty, '.' or '..' segment or a control character");
       }
       start = end + 1;
     }
@@ -166,7 +174,7 @@ Status ParseUrl(const std::string& url, ExportConfig* out) {
   return FieldError("url", "expected s3://bucket/prefix or file:///path, got " + Echo(url, 80));
 }
 
-Result<std::string> ParseEndpoint(std::string endpoint) {
+Result<std::string> ParseConfigEndpoint(std::string endpoint) {
   std::string_view e = endpoint;
   size_t scheme_len = 0;
   if (e.substr(0, 7) == "http://") scheme_len = 7;
@@ -181,6 +189,14 @@ Result<std::string> ParseEndpoint(std::string endpoint) {
     return FieldError("endpoint",
                       "expected a scheme, a host and an optional port, without a path or user "
                       "info, got " +
+                          Echo(endpoint, 80));
+  }
+  // The client's parser is the one requests are built with: what it refuses is refused here,
+  // at open, rather than at the first request.
+  if (!weir::s3::ParseEndpoint(endpoint).ok()) {
+    return FieldError("endpoint",
+                      "expected http(s)://host[:port] with a host and a port from 1 to 65535, "
+                      "got " +
                           Echo(endpoint, 80));
   }
   return endpoint;
@@ -213,7 +229,7 @@ Result<ExportConfig> ParseExportConfig(std::string_view json) {
 
   WEIR_ASSIGN_OR_RETURN(std::string endpoint, in.String("endpoint", ""));
   if (!endpoint.empty()) {
-    WEIR_ASSIGN_OR_RETURN(c.endpoint, ParseEndpoint(std::move(endpoint)));
+    WEIR_ASSIGN_OR_RETURN(c.endpoint, ParseConfigEndpoint(std::move(endpoint)));
   }
   WEIR_ASSIGN_OR_RETURN(c.region, in.String("region", "us-east-1"));
   if (c.region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
@@ -243,13 +259,38 @@ Result<ExportConfig> ParseExportConfig(std::string_view json) {
     return FieldError("session_token", "requires access_key_id and secret_access_key");
   }
   WEIR_ASSIGN_OR_RETURN(c.profile, in.String("profile", ""));
+  if (!c.profile.empty() && has_id) {
+    return FieldError("profile",
+                      "cannot be combined with access_key_id/secret_access_key (give either the "
+                      "keys or a credentials file profile)");
+  }
 
   WEIR_ASSIGN_OR_RETURN(
       std::string addressing,
       in.Choice("addressing", c.endpoint.empty() ? "virtual" : "path", {"path", "virtual"}));
   c.path_style = addressing == "path";
-  // A dotted bucket name cannot be a virtual host under a TLS wildcard certificate.
-  if (!in.Has("addressing") && c.bucket.find('.') != std::string::npos) c.path_style = true;
+  if (c.scheme == ExportConfig::Scheme::kS3) {
+    // The client's rule for names that can be a host name label (3-63 characters, no '_').
+    const bool dns_bucket = IsDnsCompatibleBucket(c.bucket);
+    if (!in.Has("addressing")) {
+      // A dotted bucket name cannot be a virtual host under a TLS wildcard certificate either.
+      if (!dns_bucket || c.bucket.find('.') != std::string::npos) c.path_style = true;
+    } else if (!c.path_style) {
+      if (!dns_bucket) {
+        return FieldError("addressing",
+                          "\"virtual\" needs a bucket name that can be a host name label (3-63 "
+                          "lowercase letters, digits, '-', '.'), and " +
+                              Echo(c.bucket, 63) + " is not one; use \"path\"");
+      }
+      auto ep =
+          weir::s3::ParseEndpoint(c.endpoint.empty() ? DefaultEndpoint(c.region) : c.endpoint);
+      if (ep.ok() && ep->ip_literal) {
+        return FieldError("addressing",
+                          "\"virtual\" needs a host name endpoint, and config.endpoint is an IP "
+                          "address; use \"path\" or a DNS name (e.g. localhost)");
+      }
+    }
+  }
 
   WEIR_ASSIGN_OR_RETURN(std::string compression,
                         in.Choice("compression", "gzip", {"gzip", "zstd", "none"}));
@@ -273,11 +314,10 @@ Result<ExportConfig> ParseExportConfig(std::string_view json) {
                         in.Choice("granularity", "hourly", {"hourly", "daily"}));
   c.granularity = granularity == "daily" ? Granularity::kDaily : Granularity::kHourly;
   WEIR_ASSIGN_OR_RETURN(c.partition_timezone, in.String("partition_timezone", "UTC"));
-  try {
-    (void)date::locate_zone(c.partition_timezone);
-  } catch (const std::exception&) {
+  // The writer's own check, so the two cannot disagree ("UTC" needs no tz database).
+  if (!Partitioner::Make(c.granularity, c.partition_timezone).ok()) {
     return FieldError("partition_timezone",
-                      "unknown time zone " + Echo(c.partition_timezone, 64) +
+                      "unknown time zone " + Echo(c.partition_timezone, 32) +
                           " (expected an IANA name such as \"UTC\" or \"America/New_York\")");
   }
 
@@ -304,8 +344,7 @@ S3Config MakeS3Config(const ExportConfig& config, const Credentials& credentials
   S3Config s3;
   s3.bucket = config.bucket;
   s3.region = config.region;
-  s3.endpoint =
-      config.endpoint.empty() ? "https://s3." + config.region + ".amazonaws.com" : config.endpoint;
+  s3.endpoint = config.endpoint.empty() ? DefaultEndpoint(config.region) : config.endpoint;
   s3.path_style = config.path_style;
   s3.credentials = credentials;
   s3.part_size = config.part_size;
@@ -334,7 +373,7 @@ const char* const kExportConfigSchema = R"json({
     "access_key_id": {"type": "string", "minLength": 1, "description": "Use ${ENV} references; default: AWS_* environment, then the credentials file"},
     "secret_access_key": {"type": "string", "minLength": 1, "writeOnly": true, "description": "Secret; never logged"},
     "session_token": {"type": "string", "minLength": 1, "writeOnly": true, "description": "Temporary credentials' token; never logged"},
-    "profile": {"type": "string", "minLength": 1, "description": "Shared credentials file profile (default AWS_PROFILE or \"default\")"},
+    "profile": {"type": "string", "minLength": 1, "description": "Shared credentials file profile (default AWS_PROFILE or \"default\"); when given, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not used; not together with access_key_id"},
     "addressing": {"enum": ["path", "virtual"], "description": "Default: virtual without an endpoint (AWS), path with one"},
     "compression": {"enum": ["gzip", "zstd", "none"], "default": "gzip"},
     "compression_level": {"type": "integer", "minimum": 1, "maximum": 19, "description": "gzip 1-12 (default 6), zstd 1-19 (default 3)"},

@@ -63,6 +63,10 @@ Result<Credentials> ResolveCredentialsWith(
     const std::function<std::optional<std::string>(const std::string& path)>& read_file) {
   // 1. Explicit values (config, ${ENV} references already expanded by the caller).
   if (!explicit_values.access_key_id.empty() || !explicit_values.secret_access_key.empty()) {
+    if (!profile.empty()) {
+      return Status::InvalidConfig("S3 credentials: both keys and profile '" + profile +
+                                   "' are configured; give one or the other");
+    }
     if (explicit_values.access_key_id.empty()) {
       return Status::InvalidConfig(
           "S3 credentials: a secret access key is configured but no access key id");
@@ -75,9 +79,10 @@ Result<Credentials> ResolveCredentialsWith(
     return explicit_values;
   }
 
-  // 2. The standard environment variables.
-  auto key_id = env("AWS_ACCESS_KEY_ID");
-  auto secret = env("AWS_SECRET_ACCESS_KEY");
+  // 2. The standard environment variables, unless a profile is named explicitly (as the aws
+  //    CLI's --profile does; AWS_PROFILE, being environment too, does not skip them).
+  auto key_id = profile.empty() ? env("AWS_ACCESS_KEY_ID") : std::nullopt;
+  auto secret = profile.empty() ? env("AWS_SECRET_ACCESS_KEY") : std::nullopt;
   if ((key_id && !key_id->empty()) || (secret && !secret->empty())) {
     if (!key_id || key_id->empty()) {
       return Status::InvalidConfig(
@@ -92,6 +97,11 @@ Result<Credentials> ResolveCredentialsWith(
   }
 
   // 3. The shared credentials file.
+  const std::string not_elsewhere = profile.empty()
+                                        ? "none in the config, AWS_ACCESS_KEY_ID is not set, and "
+                                        : "profile '" + profile +
+                                              "' is configured (so AWS_ACCESS_KEY_ID and "
+                                              "AWS_SECRET_ACCESS_KEY are not used), and ";
   std::string path;
   if (auto p = env("AWS_SHARED_CREDENTIALS_FILE"); p && !p->empty()) {
     path = *p;
@@ -99,8 +109,8 @@ Result<Credentials> ResolveCredentialsWith(
     path = *home + "/.aws/credentials";
   } else {
     return Status::InvalidConfig(
-        "S3 credentials: none in the config, AWS_ACCESS_KEY_ID is not set, and neither "
-        "AWS_SHARED_CREDENTIALS_FILE nor HOME is set to find a shared credentials file");
+        "S3 credentials: " + not_elsewhere +
+        "neither AWS_SHARED_CREDENTIALS_FILE nor HOME is set to find a shared credentials file");
   }
   std::string name = profile;
   if (name.empty()) name = env("AWS_PROFILE").value_or("");
@@ -108,10 +118,9 @@ Result<Credentials> ResolveCredentialsWith(
 
   auto text = read_file(path);
   if (!text) {
-    return Status::InvalidConfig(
-        "S3 credentials: none in the config, AWS_ACCESS_KEY_ID is not "
-        "set, and the shared credentials file " +
-        path + " does not exist or cannot be read");
+    return Status::InvalidConfig("S3 credentials: " + not_elsewhere +
+                                 "the shared credentials file " + path +
+                                 " does not exist or cannot be read");
   }
   auto ini = ParseIni(*text);
   auto it = ini.find(name);

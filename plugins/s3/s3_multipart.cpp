@@ -23,32 +23,46 @@ Status AbortUpload(S3Client& client, const std::string& key, const std::string& 
   return client.Send(req).status();
 }
 
-// Aborts the upload and returns `cause`, saying whether the cleanup worked.
+// Aborts the upload and returns `cause`, saying whether the cleanup worked. A cancelled cause
+// stays WEIR_CANCELLED either way; a retryable one stays retryable.
 Status FailAndAbort(S3Client& client, const std::string& key, const std::string& upload_id,
                     const Status& cause) {
   Status aborted = AbortUpload(client, key, upload_id);
   if (!aborted.ok()) {
-    return Status::Error(cause.message() + "; aborting upload " + upload_id +
-                             " also failed, so its parts stay until a lifecycle rule removes "
-                             "them: " +
-                             aborted.message(),
-                         cause.retryable());
+    std::string msg =
+        cause.message() + "; aborting upload " + upload_id +
+        " also failed, so its parts stay until a lifecycle rule removes them: " + aborted.message();
+    if (cause.code() == WEIR_CANCELLED) return Status::Cancelled(std::move(msg));
+    return Status::Error(std::move(msg), cause.retryable()).WithVendorCode(cause.vendor_code());
   }
   if (cause.code() == WEIR_CANCELLED) return cause;
   return Status::Error(cause.message() + " (the multipart upload was aborted)", cause.retryable())
       .WithVendorCode(cause.vendor_code());
 }
 
-// After Complete answered 404: success if the object now has the ETag S3 gives a multipart
-// upload of exactly these parts (MD5 of the concatenated part MD5s, "-N"), or at least the
-// size and part count (encrypted objects have other ETags).
+// After Complete answered 404 NoSuchUpload (an earlier attempt may have completed it and its
+// answer was lost): success if the object now has the ETag S3 gives a multipart upload of
+// exactly these parts (MD5 of the concatenated part MD5s, "-N"), or at least the size and
+// part count (encrypted objects have other ETags). A failed HEAD is returned with its own
+// verdict (a 403 is fatal — the policy lacks s3:GetObject; 5xx beyond the retries is
+// retryable), never mistaken for "not there".
 Status CompleteIsDone(S3Client& client, const std::string& key, size_t size,
-                      const std::vector<std::string>& md5s, const std::string& answer) {
-  const std::string code = XmlText(answer, "Code").value_or("");
+                      const std::vector<std::string>& md5s) {
   const std::string suffix = "-" + std::to_string(md5s.size());
+  const std::string what =
+      "S3 CompleteMultipartUpload " + client.Target(key) + " answered HTTP 404 NoSuchUpload";
   S3Request head{"HeadObject", "HEAD", key, {}, {}, {}, {404}, false, true};
   auto r = client.Send(head);
-  if (code == "NoSuchUpload" && r.ok() && r->status == 200) {
+  if (!r.ok()) {
+    const Status& failed = r.status();
+    std::string msg = what +
+                      " (an earlier attempt may have completed it), and checking for the "
+                      "object failed: " +
+                      failed.message();
+    if (failed.code() == WEIR_CANCELLED) return Status::Cancelled(std::move(msg));
+    return Status::Error(std::move(msg), failed.retryable()).WithVendorCode(failed.vendor_code());
+  }
+  if (r->status == 200) {
     std::string concat;
     for (const auto& m : md5s) concat += m;
     const std::string expected = "\"" + HexEncode(Md5(concat)) + suffix + "\"";
@@ -59,9 +73,7 @@ Status CompleteIsDone(S3Client& client, const std::string& key, size_t size,
         r->Header("content-length") == std::to_string(size);
     if (etag == expected || same_shape) return Status::OK();
   }
-  return Status::Error("S3 CompleteMultipartUpload " + client.Target(key) + " failed: HTTP 404 " +
-                       code + ", and the object is not there as uploaded")
-      .WithVendorCode(404);
+  return Status::Error(what + ", and the object is not there as uploaded").WithVendorCode(404);
 }
 
 }  // namespace
@@ -167,7 +179,14 @@ Status PutMultipart(S3Client& client, const std::string& key, std::string_view b
   auto done = client.Send(complete);
   if (!done.ok()) return FailAndAbort(client, key, upload_id, done.status());
   if (done->status == 404) {
-    return CompleteIsDone(client, key, body.size(), md5s, done->body);
+    if (XmlText(done->body, "Code").value_or("") == "NoSuchUpload") {
+      return CompleteIsDone(client, key, body.size(), md5s);
+    }
+    // Any other 404 (NoSuchBucket, ...) is an ordinary fatal answer.
+    return FailAndAbort(
+        client, key, upload_id,
+        ErrorFromResponse(client.config(), client.EndpointDescription(), complete.op, key,
+                          done->status, done->body, done->Header("x-amz-bucket-region")));
   }
   if (done->status == 412) {
     // The object exists already (a replayed batch wrote the same bytes): success, but this

@@ -166,6 +166,7 @@ class S3Destination final : public Destination {
     options.compression_level = config_.compression_level;
     options.parallelism = config_.parallelism;
     options.conditional_writes = config_.conditional_writes;
+    options.max_object_bytes = config_.max_object_bytes;
     WEIR_ASSIGN_OR_RETURN(writer_, BatchWriter::Make(store.get(), options, MakeHooks()));
     store_ = std::move(store);
     return Status::OK();

@@ -53,9 +53,11 @@ Result<std::unique_ptr<BatchWriter>> BatchWriter::Make(ObjectStore* store, Write
                                                        Hooks hooks) {
   auto writer = std::unique_ptr<BatchWriter>(new BatchWriter(store, options, std::move(hooks)));
   writer->workers_.resize(static_cast<size_t>(std::max(1, options.parallelism)));
+  const auto max_object = static_cast<size_t>(options.max_object_bytes);
   for (Worker& w : writer->workers_) {
-    WEIR_ASSIGN_OR_RETURN(w.compressor,
-                          Compressor::Make(options.compression, options.compression_level));
+    WEIR_ASSIGN_OR_RETURN(
+        w.compressor, Compressor::Make(options.compression, options.compression_level, max_object));
+    w.gather.set_growth_limit(max_object);
   }
   return writer;
 }

@@ -36,6 +36,9 @@ struct WriterOptions {
   int compression_level = kDefaultGzipLevel;
   int parallelism = kDefaultParallelism;  ///< worker threads (objects in flight)
   bool conditional_writes = false;        ///< PutOptions::if_none_match
+  /// The objects' usual largest size: each worker's buffers grow to about this much (and past
+  /// it only for an object of one record larger than that). 0 = no limit.
+  uint64_t max_object_bytes = kDefaultMaxObjectBytes;
 };
 
 /// What one Write() stored.

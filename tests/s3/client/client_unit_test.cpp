@@ -189,6 +189,29 @@ TEST(S3ClientRequests, ParseEndpointNamesTheBadPart) {
   EXPECT_TRUE(ParseEndpoint("http://[::1]:9000")->ip_literal);
 }
 
+TEST(S3ClientRequests, ParseEndpointRefusesPortsOutOfRange) {
+  for (const char* bad : {"http://x:", "http://x:0", "http://x:65536", "http://x:123456",
+                          "http://x:99999999999999999999"}) {
+    auto ep = ParseEndpoint(bad);
+    ASSERT_FALSE(ep.ok()) << bad;
+    EXPECT_EQ(ep.status().code(), WEIR_INVALID_CONFIG);
+    EXPECT_NE(ep.status().message().find("port"), std::string::npos) << ep.status().message();
+  }
+  EXPECT_EQ(ParseEndpoint("http://x:65535")->port, "65535");
+  EXPECT_EQ(ParseEndpoint("http://x:1")->port, "1");
+}
+
+TEST(S3ClientRequests, DnsCompatibleBucketsAndDefaultEndpoint) {
+  for (const char* ok : {"abc", "my-bucket", "my.dotted.bucket", "a1b"}) {
+    EXPECT_TRUE(IsDnsCompatibleBucket(ok)) << ok;
+  }
+  for (const std::string& bad : {std::string("ab"), std::string(64, 'a'), std::string("my_bucket"),
+                                 std::string("Upper"), std::string("-ab"), std::string("ab.")}) {
+    EXPECT_FALSE(IsDnsCompatibleBucket(bad)) << bad;
+  }
+  EXPECT_EQ(DefaultEndpoint("eu-west-1"), "https://s3.eu-west-1.amazonaws.com");
+}
+
 TEST(S3ClientRetry, RetryableFailuresAreRetriedAndCounted) {
   Harness h;
   h.transport->script = {FakeTransport::S3Error(503, "SlowDown"),
@@ -481,6 +504,98 @@ TEST(S3ClientMultipart, LostCompleteAnswerIsCheckedAgainstTheObject) {
       EXPECT_NE(s.message().find("NoSuchUpload"), std::string::npos);
     }
   }
+}
+
+// A retried Complete answered 404 NoSuchUpload and the HEAD that should settle it fails: its
+// own verdict comes back (403 fatal, naming HeadObject; 5xx after the retries retryable), not
+// "the object is not there".
+TEST(S3ClientMultipart, LostCompleteAnswerWithAFailingHeadKeepsTheHeadsVerdict) {
+  const std::string body((5ull << 20) + 100, 'q');
+  for (long head_status : {403L, 503L}) {
+    S3Config c = TestConfig();
+    c.part_size = 5ull << 20;
+    c.retry.max_attempts = 3;
+    Harness h(c);
+    std::atomic<int> completes{0}, heads{0};
+    h.transport->fallback = [&](const Recorded& r) {
+      if (r.method == "POST" && r.url.find("uploadId=") != std::string::npos) {
+        return ++completes == 1 ? FakeTransport::Dropped()
+                                : FakeTransport::S3Error(404, "NoSuchUpload");
+      }
+      if (r.method == "HEAD") {
+        ++heads;
+        return head_status == 403 ? FakeTransport::Status(403)
+                                  : FakeTransport::S3Error(503, "SlowDown");
+      }
+      return MultipartFake(r, nullptr);
+    };
+    Status s = PutMultipart(*h.client, "k", body, {});
+    ASSERT_FALSE(s.ok());
+    const std::string& m = s.message();
+    EXPECT_EQ(m.find("not there as uploaded"), std::string::npos) << m;
+    EXPECT_NE(m.find("NoSuchUpload"), std::string::npos) << m;
+    EXPECT_NE(m.find("HeadObject"), std::string::npos) << m;
+    EXPECT_EQ(m.find(kSecret), std::string::npos) << m;
+    if (head_status == 403) {
+      EXPECT_FALSE(s.retryable()) << m;
+      EXPECT_EQ(s.vendor_code(), 403) << m;
+      EXPECT_NE(m.find("denied"), std::string::npos) << m;
+      EXPECT_EQ(heads.load(), 1);
+    } else {
+      EXPECT_TRUE(s.retryable()) << m;
+      EXPECT_NE(m.find("SlowDown"), std::string::npos) << m;
+      EXPECT_EQ(heads.load(), 3);
+    }
+  }
+}
+
+// Only NoSuchUpload means "maybe completed already"; another 404 keeps its own message, and
+// the upload is aborted.
+TEST(S3ClientMultipart, OtherCompleteNotFoundIsItsOwnError) {
+  S3Config c = TestConfig();
+  c.part_size = 5ull << 20;
+  Harness h(c);
+  bool headed = false, aborted = false;
+  h.transport->fallback = [&](const Recorded& r) {
+    if (r.method == "POST" && r.url.find("uploadId=") != std::string::npos) {
+      return FakeTransport::S3Error(404, "NoSuchBucket");
+    }
+    if (r.method == "HEAD") headed = true;
+    if (r.method == "DELETE") aborted = true;
+    return MultipartFake(r, nullptr);
+  };
+  Status s = PutMultipart(*h.client, "k", std::string((5ull << 20) + 1, 'n'), {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_FALSE(s.retryable());
+  EXPECT_EQ(s.vendor_code(), 404);
+  EXPECT_NE(s.message().find("S3 bucket 'bkt' does not exist"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("not there as uploaded"), std::string::npos) << s.message();
+  EXPECT_FALSE(headed);
+  EXPECT_TRUE(aborted);
+}
+
+// Cancelled mid-upload and the abort fails too: still WEIR_CANCELLED (the host must not treat
+// it as a failed batch), and the message says the parts remain.
+TEST(S3ClientMultipart, CancelledStaysCancelledWhenTheAbortFails) {
+  std::atomic<bool> cancel{false};
+  Hooks hooks;
+  hooks.cancelled = [&] { return cancel.load(); };
+  S3Config c = TestConfig();
+  c.part_size = 5ull << 20;
+  c.parallel_parts = 1;
+  c.retry = {3, 1000, 20000};
+  Harness h(c, hooks);
+  h.transport->fallback = [&](const Recorded& r) {
+    if (r.method == "PUT") {
+      cancel = true;  // the run is cancelled while the first part is in flight
+      return FakeTransport::S3Error(503, "SlowDown");
+    }
+    if (r.method == "DELETE") return FakeTransport::S3Error(403, "AccessDenied");
+    return MultipartFake(r, nullptr);
+  };
+  Status s = PutMultipart(*h.client, "k", std::string((5ull << 20) + 1, 'c'), {});
+  EXPECT_EQ(s.code(), WEIR_CANCELLED) << s.ToString();
+  EXPECT_NE(s.message().find("aborting upload"), std::string::npos) << s.message();
 }
 
 }  // namespace

@@ -113,6 +113,52 @@ TEST(S3ClientCredentials, SharedFileDefaultNamedAndEnvProfile) {
   EXPECT_EQ(w.Resolve()->access_key_id, "AKIAOTHER");
 }
 
+// A profile named in the config wins over AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (the aws
+// CLI's --profile does the same); AWS_PROFILE, being environment itself, does not.
+TEST(S3ClientCredentials, ConfiguredProfileSkipsTheEnvironment) {
+  World w;
+  w.env = {{"AWS_ACCESS_KEY_ID", "AKIAENV"},
+           {"AWS_SECRET_ACCESS_KEY", "envSECRET"},
+           {"AWS_SESSION_TOKEN", "envTOKEN"},
+           {"HOME", "/home/u"}};
+  w.files["/home/u/.aws/credentials"] = kFile;
+  auto named = w.Resolve({}, "exporter");
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->access_key_id, "AKIAEXPORT");
+  EXPECT_EQ(named->secret_access_key, "exportSECRET");
+  EXPECT_EQ(named->session_token, "tokTOKEN") << "not the environment's token";
+  w.env["AWS_PROFILE"] = "exporter";
+  auto env_profile = w.Resolve();
+  ASSERT_TRUE(env_profile.ok());
+  EXPECT_EQ(env_profile->access_key_id, "AKIAENV");
+  // A half-set environment does not matter either when the profile is configured.
+  w.env.erase("AWS_SECRET_ACCESS_KEY");
+  auto half = w.Resolve({}, "default");
+  ASSERT_TRUE(half.ok()) << half.status().ToString();
+  EXPECT_EQ(half->access_key_id, "AKIADEFAULT");
+  // Nothing there: the message says why the environment was not looked at.
+  w.files.clear();
+  auto missing = w.Resolve({}, "exporter");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("profile 'exporter' is configured"), std::string::npos)
+      << missing.status().message();
+  EXPECT_EQ(missing.status().message().find("AWS_ACCESS_KEY_ID is not set"), std::string::npos)
+      << missing.status().message();
+  ExpectNoSecrets(missing.status());
+}
+
+TEST(S3ClientCredentials, ProfileAndExplicitKeysAreRefusedTogether) {
+  World w;
+  w.env = {{"HOME", "/home/u"}};
+  w.files["/home/u/.aws/credentials"] = kFile;
+  auto both = w.Resolve({"AKIAEXPLICIT", "envSECRET", ""}, "exporter");
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.status().code(), WEIR_INVALID_CONFIG);
+  EXPECT_NE(both.status().message().find("'exporter'"), std::string::npos)
+      << both.status().message();
+  ExpectNoSecrets(both.status());
+}
+
 TEST(S3ClientCredentials, MissingProfileListsWhatIsThere) {
   World w;
   w.env = {{"HOME", "/home/u"}};

@@ -229,6 +229,9 @@ TEST(S3ClientTls, CaBundleIsUsedForHttpsAndItsFailureIsFatalWithAHint) {
   ASSERT_FALSE(s.ok());
   EXPECT_FALSE(s.retryable()) << s.ToString();
   EXPECT_NE(s.message().find("ca_bundle"), std::string::npos) << s.message();
+  // The hint names the s3 destination's config key, tls_verify (not the client's verify_tls).
+  EXPECT_NE(s.message().find("tls_verify"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("verify_tls"), std::string::npos) << s.message();
   EXPECT_EQ(counted.retries.load(), 0);
 }
 

@@ -86,6 +86,45 @@ TEST(S3PluginCompress, LargeIncompressibleInputFitsTheBound) {
   }
 }
 
+// The buffers grow by half again, but not past the limit: that keeps each worker's memory at
+// about max_object_bytes (docs/s3.md, "Compression"), unless one input alone is larger.
+TEST(S3PluginCompress, ScratchBufferGrowthStopsAtItsLimit) {
+  ScratchBuffer free_growth;
+  free_growth.Reserve(1000);
+  free_growth.Reserve(1001);
+  EXPECT_EQ(free_growth.capacity(), 1500u);
+
+  ScratchBuffer limited;
+  limited.set_growth_limit(1200);
+  ASSERT_NE(limited.Reserve(1000), nullptr);
+  EXPECT_EQ(limited.capacity(), 1000u);
+  limited.Reserve(1001);
+  EXPECT_EQ(limited.capacity(), 1200u);
+  limited.Reserve(1100);
+  EXPECT_EQ(limited.capacity(), 1200u) << "no reallocation within the capacity";
+  limited.Reserve(5000);  // one larger input: exactly what it needs, no more
+  EXPECT_EQ(limited.capacity(), 5000u);
+}
+
+TEST(S3PluginCompress, OutputBufferStaysWithinTheBoundOfMaxInput) {
+  constexpr size_t kMax = 1 << 20;
+  std::mt19937_64 rng(2);
+  std::string input(kMax, '\0');
+  for (char& ch : input) ch = static_cast<char>(rng());  // incompressible: output ≈ input
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    auto comp = Compressor::Make(c, c == Compression::kGzip ? 6 : 3, kMax);
+    ASSERT_TRUE(comp.ok());
+    ASSERT_TRUE((*comp)->Compress(std::string_view(input).substr(0, kMax * 8 / 10)).ok());
+    auto out = (*comp)->Compress(input);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(c == Compression::kGzip ? s3_test::Gunzip(out.value()) : s3_test::Unzstd(out.value()),
+              input);
+    // Growing 1.5x from the first input's bound would have reached ~1.2 MiB.
+    EXPECT_LE((*comp)->buffer_capacity(), kMax + kMax / 100) << static_cast<int>(c);
+    EXPECT_GE((*comp)->buffer_capacity(), out->size());
+  }
+}
+
 TEST(S3PluginCompress, ExtensionsAndContentTypes) {
   EXPECT_EQ(ObjectExtension(Compression::kGzip), ".json.gz");
   EXPECT_EQ(ObjectExtension(Compression::kZstd), ".json.zst");

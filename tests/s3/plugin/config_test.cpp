@@ -77,7 +77,7 @@ TEST(S3PluginConfig, AllFieldsParse) {
       std::string(R"({"url":"s3://bucket/p","endpoint":"https://storage.googleapis.com",
     "region":"auto","project_id":"p-1","access_key_id":"AKID","secret_access_key":")") +
       kSecret + R"(","session_token":")" + kToken + R"(",
-    "profile":"prod","addressing":"path","compression":"zstd","compression_level":19,
+    "addressing":"path","compression":"zstd","compression_level":19,
     "granularity":"daily","partition_timezone":"Europe/Paris","max_object_bytes":1048576,
     "part_size":16777216,"conditional_writes":true,"tls_verify":false,"ca_bundle":"/etc/ca.pem",
     "parallelism":8})");
@@ -89,7 +89,11 @@ TEST(S3PluginConfig, AllFieldsParse) {
   EXPECT_EQ(c->project_id, "p-1");
   EXPECT_EQ(c->credentials.secret_access_key, kSecret);
   EXPECT_EQ(c->credentials.session_token, kToken);
-  EXPECT_EQ(c->profile, "prod");
+  EXPECT_EQ(c->profile, "");
+  // profile excludes the keys (ProfileAndKeysAreExclusive); alone it parses.
+  auto p = ParseExportConfig(R"({"url":"s3://bucket/p","profile":"prod"})");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->profile, "prod");
   const S3Config s3 = MakeS3Config(*c, c->credentials);
   EXPECT_EQ(s3.part_size, 16u << 20);
   EXPECT_GE(s3.multipart_threshold, s3.part_size);
@@ -154,6 +158,99 @@ TEST(S3PluginConfig, CredentialErrorsNeverContainTheSecret) {
   // A secret pasted into a keyword field is not echoed past the field's short value.
   ExpectError(std::string(R"({"url":"s3://bucket","addressing":")") + kSecret + "\"}",
               {"config.addressing", "a string of 39 characters"});
+}
+
+// "s3://key:secret@bucket/prefix": the user info is refused and never echoed, whatever the
+// secret contains ('/' included, as AWS secrets do).
+TEST(S3PluginConfig, UrlWithCredentialsIsRefusedWithoutEchoingThem) {
+  for (const std::string& url : {std::string("s3://AKIAEXAMPLE:wJalrXUtnFEMISECRET@bucket/prefix"),
+                                 std::string("s3://AKIAEXAMPLE:wJalrXUtnFEMISECRET@bucket"),
+                                 std::string("s3://AKIAEXAMPLE:") + kSecret + "@bucket/prefix",
+                                 std::string("s3://AKIAEXAMPLE@bucket/prefix")}) {
+    ExpectError(R"({"url":")" + url + "\"}",
+                {"config.url", "must not carry credentials", "access_key_id"});
+    auto c = ParseExportConfig(R"({"url":")" + url + "\"}");
+    ASSERT_FALSE(c.ok());
+    for (const char* part : {"AKIAEXAMPLE", "wJalrXUtnFEMI", "SECRET", "K7MDENG"}) {
+      EXPECT_EQ(c.status().message().find(part), std::string::npos)
+          << url << "\n  message: " << c.status().message();
+    }
+  }
+  // An '@' in the prefix of a valid bucket is an ordinary key character.
+  auto at = ParseExportConfig(R"({"url":"s3://bucket/team@corp/x"})");
+  ASSERT_TRUE(at.ok()) << at.status().ToString();
+  EXPECT_EQ(at->prefix, "team@corp/x");
+}
+
+TEST(S3PluginConfig, BadBucketAndPrefixAreEchoedOnlyWhenShortAndPlain) {
+  ExpectError(R"({"url":"s3://Bad_Bucket/x"})", {"config.url", "\"Bad_Bucket\"", "bucket name"});
+  // A secret pasted into the url is never echoed whole: the bucket is only the part before its
+  // first '/', and a long prefix is shown by its length only.
+  ExpectError(std::string(R"({"url":"s3://)") + kSecret + "\"}", {"config.url", "bucket name"});
+  ExpectError(std::string(R"({"url":"s3://bucket/x/../)") + kSecret + "\"}",
+              {"config.url", "the prefix a string of", "'..'"});
+  ExpectError(R"({"url":"s3://bucket/a/\u0001b"})", {"config.url", "the prefix a string of"});
+  ExpectError(R"({"url":"s3://bucket/a//b"})", {"config.url", "the prefix \"a//b\""});
+}
+
+// The config applies the client's rules (IsDnsCompatibleBucket, ParseEndpoint), so what the
+// client would refuse at the first request is refused, naming the field, at open.
+TEST(S3PluginConfig, AddressingFollowsTheClientsBucketRule) {
+  for (const std::string& bucket :
+       {std::string("my_bucket"), std::string(64, 'b'), std::string("my.dotted.bucket")}) {
+    auto c = ParseExportConfig(R"({"url":"s3://)" + bucket + R"(/x"})");
+    ASSERT_TRUE(c.ok()) << bucket << ": " << c.status().ToString();
+    EXPECT_TRUE(c->path_style) << bucket << " cannot be a virtual host: path style by default";
+  }
+  auto plain = ParseExportConfig(R"({"url":"s3://my-bucket/x"})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->path_style);
+  // An explicit "virtual" the client would refuse is refused here, naming the field.
+  ExpectError(R"({"url":"s3://my_bucket","addressing":"virtual"})",
+              {"config.addressing", "\"my_bucket\"", "\"path\""});
+  ExpectError(R"({"url":"s3://)" + std::string(64, 'b') + R"(","addressing":"virtual"})",
+              {"config.addressing", "a string of 64 characters", "\"path\""});
+  ExpectError(R"({"url":"s3://bucket","endpoint":"http://127.0.0.1:9000","addressing":"virtual"})",
+              {"config.addressing", "IP address", "\"path\""});
+  // Explicit "virtual" for a dotted (DNS-compatible) bucket stays the operator's choice.
+  auto dotted = ParseExportConfig(R"({"url":"s3://a.b.c","addressing":"virtual"})");
+  ASSERT_TRUE(dotted.ok()) << dotted.status().ToString();
+  EXPECT_FALSE(dotted->path_style);
+}
+
+TEST(S3PluginConfig, EndpointPortIsCheckedAtOpen) {
+  for (const char* endpoint : {"https://host:abc", "https://host:", "https://host:0",
+                               "https://host:65536", "http://host:123456", "http://:9000"}) {
+    ExpectError(std::string(R"({"url":"s3://bucket","endpoint":")") + endpoint + "\"}",
+                {"config.endpoint", "1 to 65535"});
+  }
+  for (const char* endpoint : {"https://host:1", "https://host:65535", "http://[::1]:9000"}) {
+    auto c =
+        ParseExportConfig(std::string(R"({"url":"s3://bucket","endpoint":")") + endpoint + "\"}");
+    EXPECT_TRUE(c.ok()) << endpoint << ": " << c.status().ToString();
+  }
+}
+
+TEST(S3PluginConfig, ProfileAndKeysAreExclusive) {
+  ExpectError(std::string(R"({"url":"s3://bucket","profile":"prod","access_key_id":"AKID",)") +
+                  R"("secret_access_key":")" + kSecret + "\"}",
+              {"config.profile", "access_key_id"});
+  ExpectError(std::string(R"({"url":"file:///x","profile":"prod","access_key_id":"AKID",)") +
+                  R"("secret_access_key":")" + kSecret + R"(","session_token":")" + kToken + "\"}",
+              {"config.profile"});
+}
+
+// One check, the partitioner's own (UTC needs no tz database), with the config's wording; a
+// value longer than any IANA name is not echoed.
+TEST(S3PluginConfig, PartitionTimezoneIsCheckedOnceAndNotEchoedWhenLong) {
+  for (const char* zone : {"UTC", "Etc/UTC", "Europe/Paris", "America/Argentina/Buenos_Aires"}) {
+    auto c = ParseExportConfig(std::string(R"({"url":"file:///x","partition_timezone":")") + zone +
+                               "\"}");
+    EXPECT_TRUE(c.ok()) << zone << ": " << c.status().ToString();
+  }
+  ExpectError(std::string(R"({"url":"file:///x","partition_timezone":")") + kSecret + "\"}",
+              {"config.partition_timezone", "a string of 39 characters", "IANA"});
+  ExpectError(R"({"url":"file:///x","partition_timezone":""})", {"config.partition_timezone"});
 }
 
 TEST(S3PluginConfig, SchemaIsJsonAndListsEveryKey) {
