@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/store.hpp"
 #include "weir/config_json.hpp"
 
 namespace weir::sdksource {
@@ -29,8 +30,9 @@ const char* const kSourceConfigSchema = R"json({
     "project": {
       "type": "string",
       "minLength": 1,
-      "pattern": "^[^/]+$",
-      "description": "The project whose store to read: one directory name, not '.' or '..'."
+      "maxLength": 128,
+      "pattern": "^[A-Za-z0-9_.-]+$",
+      "description": "The project whose store to read, as named in the collector's config: 1 to 128 letters, digits, '_', '-' or '.', not '.' or '..' (it names the store's directory)."
     },
     "retention_days": {
       "type": "integer",
@@ -57,11 +59,10 @@ Result<SourceConfig> ParseSourceConfig(std::string_view json) {
   WEIR_ASSIGN_OR_RETURN(std::string data_dir, RequiredString(obj, "config.", "data_dir"));
   config.data_dir = std::move(data_dir);
   WEIR_ASSIGN_OR_RETURN(config.project, RequiredString(obj, "config.", "project"));
-  if (config.project.find('/') != std::string::npos || config.project == "." ||
-      config.project == "..") {
+  // The collector's rule: a name it could never have created a store for is a typo.
+  if (!IsValidProjectName(config.project)) {
     return Status::InvalidConfig("config.project: '" + config.project +
-                                 "' is not a project name (one directory name: no '/', not "
-                                 "'.' or '..')");
+                                 "' is not a project name (" + kProjectNameRule + ")");
   }
 
   WEIR_ASSIGN_OR_RETURN(config.retention_days,

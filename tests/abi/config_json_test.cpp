@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace {
 
@@ -123,6 +124,42 @@ TEST(ConfigJson, OptionalStringFallsBackOnlyWhenAbsent) {
 
   EXPECT_EQ(Error(weir::OptionalString(*o, "config.", "flag", "x", /*allow_empty=*/true)),
             "config.flag: expected a string, got boolean");
+}
+
+TEST(ConfigJson, OptionalStringArrayReadsEveryElementAndFallsBackWhenAbsent) {
+  Obj o(R"({"tokens":["a","b c"],"none":[],"blanks":["x",""]})");
+  auto tokens = weir::OptionalStringArray(*o, "config.p.", "tokens");
+  ASSERT_TRUE(tokens.ok()) << tokens.status().message();
+  EXPECT_EQ(*tokens, (std::vector<std::string>{"a", "b c"}));
+
+  auto none = weir::OptionalStringArray(*o, "config.", "none");
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_TRUE(none->empty());
+  auto absent = weir::OptionalStringArray(*o, "config.", "write_keys");
+  ASSERT_TRUE(absent.ok()) << absent.status().message();
+  EXPECT_TRUE(absent->empty());
+
+  EXPECT_EQ(Error(weir::OptionalStringArray(*o, "config.", "blanks")),
+            "config.blanks[1]: must not be empty");
+  auto allowed = weir::OptionalStringArray(*o, "config.", "blanks", /*allow_empty=*/true);
+  ASSERT_TRUE(allowed.ok()) << allowed.status().message();
+  EXPECT_EQ(*allowed, (std::vector<std::string>{"x", ""}));
+}
+
+TEST(ConfigJson, OptionalStringArrayNamesTheWrongTypeAndTheElement) {
+  Obj o(R"({"one":"tok","obj":{},"mixed":["ok",7],"nested":[["x"]],)"
+        R"("secret":["fine","hunter2\u0000tail"]})");
+  EXPECT_EQ(Error(weir::OptionalStringArray(*o, "config.", "one")),
+            "config.one: expected an array of strings, got string");
+  EXPECT_EQ(Error(weir::OptionalStringArray(*o, "config.", "obj")),
+            "config.obj: expected an array of strings, got object");
+  EXPECT_EQ(Error(weir::OptionalStringArray(*o, "config.projects.p.", "mixed")),
+            "config.projects.p.mixed[1]: expected a string, got number");
+  EXPECT_EQ(Error(weir::OptionalStringArray(*o, "config.", "nested")),
+            "config.nested[0]: expected a string, got array");
+  // The value may be a secret: the message names the index, never the value.
+  EXPECT_EQ(Error(weir::OptionalStringArray(*o, "config.", "secret")),
+            "config.secret[1]: must not contain a NUL byte");
 }
 
 TEST(ConfigJson, OptionalIntAcceptsItsBoundsAndFallsBackWhenAbsent) {

@@ -5,7 +5,9 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "collector/collector_config.hpp"
 #include "collector/handler.hpp"
@@ -45,7 +47,8 @@ class Collector::Impl {
       return HandleRequest(request, config_,
                            [this](const std::string& project, std::vector<Record> records) {
                              return Append(project, std::move(records));
-                           });
+                           },
+                           [this] { return BrokenProjects(); });
     };
     handlers.body_too_large = [this](const HttpRequestView& request) {
       return HandleBodyTooLarge(request, config_);
@@ -91,6 +94,16 @@ class Collector::Impl {
       return seqs.status();
     }
     return Status::OK();
+  }
+
+  /// The projects whose store refuses appends after a write or fsync failure (for /healthz).
+  /// stores_ is fixed between Start and Stop, and the server is stopped before it is cleared.
+  std::vector<std::string> BrokenProjects() const {
+    std::vector<std::string> broken;
+    for (const auto& [project, store] : stores_) {
+      if (store->Broken()) broken.push_back(project);
+    }
+    return broken;
   }
 
   /// Applies retention at start and then hourly.

@@ -1,12 +1,17 @@
 // plugins/sdk-source/collector/collector_config.cpp — parsing and validating the collector's
-// configuration JSON (simdjson DOM; the file is small and read once).
+// configuration JSON (simdjson DOM; the file is small and read once) with the SDK's strict
+// getters (weir/config_json.hpp): unknown and duplicate keys are refused, strings must not be
+// empty or contain a NUL byte, and every message names the field as "config.limits.max_depth".
 #include "collector/collector_config.hpp"
 
 #include <simdjson.h>
 
 #include <algorithm>
 #include <limits>
+#include <string>
+#include <vector>
 
+#include "store/store.hpp"
 #include "weir/config_json.hpp"
 
 namespace weir::sdksource {
@@ -14,43 +19,45 @@ namespace {
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
+using simdjson::dom::object;
 
-Status Err(const std::string& path, const std::string& msg) {
-  return Status::InvalidConfig("collector config: " + path + ": " + msg);
+constexpr std::string_view kTopKeys[] = {"data_dir", "listen",         "threads", "workers",
+                                         "limits",   "retention_days", "projects"};
+constexpr std::string_view kProjectKeys[] = {"tokens", "write_keys"};
+
+/// Upper bound of the byte and count limits (beyond any sensible request; fits an int64).
+constexpr int64_t kMaxLimit = int64_t{std::numeric_limits<uint32_t>::max()} * 16;
+
+/// One limit: its key, where it is stored, and its bounds.
+struct LimitField {
+  const char* key;
+  uint64_t Limits::*field;
+  int64_t min;
+  int64_t max;
+};
+
+constexpr LimitField kLimitFields[] = {
+    {"max_body_bytes", &Limits::max_body_bytes, 1, int64_t{1} << 30},
+    {"max_decompressed_bytes", &Limits::max_decompressed_bytes, 1, kMaxLimit},
+    {"max_header_bytes", &Limits::max_header_bytes, 1, kMaxLimit},
+    {"max_records_per_request", &Limits::max_records_per_request, 1, kMaxLimit},
+    {"max_properties", &Limits::max_properties, 1, kMaxLimit},
+    {"max_depth", &Limits::max_depth, 0, 64},
+    {"max_string_bytes", &Limits::max_string_bytes, 1, kMaxLimit},
+    {"max_name_bytes", &Limits::max_name_bytes, 1, kMaxLimit},
+};
+
+/// WEIR_INVALID_CONFIG "<path>: <what>", the SDK's form (weir/config_json.hpp).
+Status Err(const std::string& path, const std::string& what) {
+  return Status::InvalidConfig(path + ": " + what);
 }
 
-Result<uint64_t> GetUnsigned(element v, const std::string& path, uint64_t min, uint64_t max) {
-  uint64_t n = 0;
-  if (v.type() == element_type::UINT64) {
-    n = uint64_t(v);
-  } else if (v.type() == element_type::INT64 && int64_t(v) >= 0) {
-    n = uint64_t(int64_t(v));
-  } else {
-    return Err(path, std::string("expected an integer >= ") + std::to_string(min) + ", found " +
-                         JsonTypeWithArticle(v.type()));
+/// The object at `path` (`value`), or "<path>: expected an object, got array".
+Result<object> AsObject(const element& value, const std::string& path) {
+  if (value.type() != element_type::OBJECT) {
+    return Err(path, std::string("expected an object, got ") + JsonTypeName(value));
   }
-  if (n < min || n > max) {
-    return Err(path, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                         ", found " + std::to_string(n));
-  }
-  return n;
-}
-
-Result<std::string> GetString(element v, const std::string& path) {
-  if (v.type() != element_type::STRING) {
-    return Err(path, std::string("expected a string, found ") + JsonTypeWithArticle(v.type()));
-  }
-  std::string s{std::string_view(v)};
-  if (s.empty()) return Err(path, "must not be empty");
-  return s;
-}
-
-bool ValidProjectName(std::string_view name) {
-  if (name.empty() || name.size() > 128 || name == "." || name == "..") return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.';
-  });
+  return value.get_object().value_unsafe();
 }
 
 Status ParseListen(std::string_view s, const std::string& path, CollectorConfig& out) {
@@ -76,91 +83,48 @@ Status ParseListen(std::string_view s, const std::string& path, CollectorConfig&
   return Status::OK();
 }
 
-Status ParseLimits(element v, const std::string& path, Limits& limits) {
-  if (v.type() != element_type::OBJECT) {
-    return Err(path, std::string("expected an object, found ") + JsonTypeWithArticle(v.type()));
-  }
-  constexpr uint64_t kMax = std::numeric_limits<uint32_t>::max() * 16ull;
-  for (auto field : simdjson::dom::object(v)) {
-    std::string key(field.key);
-    std::string p = path + "." + key;
-    uint64_t* target = nullptr;
-    uint64_t max = kMax;
-    if (key == "max_body_bytes") {
-      target = &limits.max_body_bytes;
-      max = 1ull << 30;
-    } else if (key == "max_decompressed_bytes")
-      target = &limits.max_decompressed_bytes;
-    else if (key == "max_header_bytes")
-      target = &limits.max_header_bytes;
-    else if (key == "max_records_per_request")
-      target = &limits.max_records_per_request;
-    else if (key == "max_properties")
-      target = &limits.max_properties;
-    else if (key == "max_depth") {
-      target = &limits.max_depth;
-      max = 64;
-    } else if (key == "max_string_bytes")
-      target = &limits.max_string_bytes;
-    else if (key == "max_name_bytes")
-      target = &limits.max_name_bytes;
-    else
-      return Err(p, "unknown limit (see docs/sdk-source.md for the list)");
-    WEIR_ASSIGN_OR_RETURN(*target, GetUnsigned(field.value, p, key == "max_depth" ? 0 : 1, max));
+Status ParseLimits(const element& value, Limits& limits) {
+  const std::string where = "config.limits.";
+  WEIR_ASSIGN_OR_RETURN(object obj, AsObject(value, "config.limits"));
+  std::vector<std::string_view> known;
+  for (const LimitField& f : kLimitFields) known.push_back(f.key);
+  WEIR_RETURN_NOT_OK(CheckConfigKeys(obj, where, known));
+  for (const LimitField& f : kLimitFields) {
+    WEIR_ASSIGN_OR_RETURN(
+        int64_t n, OptionalInt(obj, where, f.key, int64_t(limits.*f.field), f.min, f.max));
+    limits.*f.field = uint64_t(n);
   }
   if (limits.max_decompressed_bytes < limits.max_body_bytes) {
-    return Err(path + ".max_decompressed_bytes", "must be >= max_body_bytes");
+    return Err(where + "max_decompressed_bytes", "must be >= max_body_bytes");
   }
   return Status::OK();
 }
 
-Status ParseProjects(element v, const std::string& path, CollectorConfig& out) {
-  if (v.type() != element_type::OBJECT) {
-    return Err(path, std::string("expected an object, found ") + JsonTypeWithArticle(v.type()));
-  }
-  for (auto field : simdjson::dom::object(v)) {
-    std::string name(field.key);
-    std::string p = path + "." + name;
-    if (!ValidProjectName(name)) {
-      return Err(p, "project names use letters, digits, '_', '-' and '.' (it names a directory)");
-    }
-    if (field.value.type() != element_type::OBJECT) {
-      return Err(
-          p, std::string("expected an object, found ") + JsonTypeWithArticle(field.value.type()));
-    }
-    ProjectConfig project;
-    project.name = name;
-    for (auto f : simdjson::dom::object(field.value)) {
-      std::string key(f.key);
-      std::string kp = p + "." + key;
-      std::vector<std::string>* list = nullptr;
-      if (key == "tokens")
-        list = &project.tokens;
-      else if (key == "write_keys")
-        list = &project.write_keys;
-      else
-        return Err(kp, "unknown key (expected \"tokens\" or \"write_keys\")");
-      if (f.value.type() != element_type::ARRAY) {
-        return Err(kp, std::string("expected an array of strings, found ") +
-                           JsonTypeWithArticle(f.value.type()));
-      }
-      size_t i = 0;
-      for (element s : simdjson::dom::array(f.value)) {
-        WEIR_ASSIGN_OR_RETURN(auto secret, GetString(s, kp + "[" + std::to_string(i) + "]"));
-        list->push_back(std::move(secret));
-        ++i;
-      }
-    }
-    if (project.tokens.empty() && project.write_keys.empty()) {
-      return Err(p, "a project needs at least one entry in \"tokens\" or \"write_keys\"");
+Status ParseProjects(const element& value, CollectorConfig& out) {
+  WEIR_ASSIGN_OR_RETURN(object projects, AsObject(value, "config.projects"));
+  for (simdjson::dom::key_value_pair field : projects) {
+    const std::string name(field.key);
+    const std::string path = "config.projects." + name;
+    if (!IsValidProjectName(name)) {
+      return Err(path, std::string("not a project name (") + kProjectNameRule + ")");
     }
     if (std::any_of(out.projects.begin(), out.projects.end(),
                     [&](const ProjectConfig& o) { return o.name == name; })) {
-      return Err(p, "project listed twice");
+      return Err(path, "given more than once");
+    }
+    WEIR_ASSIGN_OR_RETURN(object obj, AsObject(field.value, path));
+    const std::string where = path + ".";
+    WEIR_RETURN_NOT_OK(CheckConfigKeys(obj, where, kProjectKeys));
+    ProjectConfig project;
+    project.name = name;
+    WEIR_ASSIGN_OR_RETURN(project.tokens, OptionalStringArray(obj, where, "tokens"));
+    WEIR_ASSIGN_OR_RETURN(project.write_keys, OptionalStringArray(obj, where, "write_keys"));
+    if (project.tokens.empty() && project.write_keys.empty()) {
+      return Err(path, "a project needs at least one entry in \"tokens\" or \"write_keys\"");
     }
     out.projects.push_back(std::move(project));
   }
-  if (out.projects.empty()) return Err(path, "at least one project is required");
+  if (out.projects.empty()) return Err("config.projects", "at least one project is required");
   return Status::OK();
 }
 
@@ -187,46 +151,29 @@ void CollectorConfig::BuildIndex() {
 
 Result<CollectorConfig> ParseCollectorConfig(std::string_view json) {
   simdjson::dom::parser parser;
-  element root;
-  if (auto error = parser.parse(json.data(), json.size()).get(root)) {
-    return Status::InvalidConfig(std::string("collector config: not valid JSON: ") +
-                                 simdjson::error_message(error));
-  }
-  if (root.type() != element_type::OBJECT) {
-    return Err("$", std::string("expected an object, found ") + JsonTypeWithArticle(root.type()));
-  }
+  object root;
+  WEIR_RETURN_NOT_OK(ParseConfigObject(parser, json, kTopKeys, &root));
   CollectorConfig config;
-  bool have_data_dir = false, have_projects = false;
-  for (auto field : simdjson::dom::object(root)) {
-    std::string key(field.key);
-    std::string p = "$." + key;
-    if (key == "data_dir") {
-      WEIR_ASSIGN_OR_RETURN(auto dir, GetString(field.value, p));
-      config.data_dir = dir;
-      have_data_dir = true;
-    } else if (key == "listen") {
-      WEIR_ASSIGN_OR_RETURN(auto listen, GetString(field.value, p));
-      WEIR_RETURN_NOT_OK(ParseListen(listen, p, config));
-    } else if (key == "threads") {
-      WEIR_ASSIGN_OR_RETURN(auto n, GetUnsigned(field.value, p, 1, 256));
-      config.threads = int(n);
-    } else if (key == "workers") {
-      WEIR_ASSIGN_OR_RETURN(auto n, GetUnsigned(field.value, p, 1, 1024));
-      config.workers = int(n);
-    } else if (key == "retention_days") {
-      WEIR_ASSIGN_OR_RETURN(auto n, GetUnsigned(field.value, p, 0, 100000));
-      config.retention_days = int(n);
-    } else if (key == "limits") {
-      WEIR_RETURN_NOT_OK(ParseLimits(field.value, p, config.limits));
-    } else if (key == "projects") {
-      WEIR_RETURN_NOT_OK(ParseProjects(field.value, p, config));
-      have_projects = true;
-    } else {
-      return Err(p, "unknown key (see docs/sdk-source.md for the configuration reference)");
-    }
+  WEIR_ASSIGN_OR_RETURN(std::string data_dir, RequiredString(root, "config.", "data_dir"));
+  config.data_dir = std::move(data_dir);
+  WEIR_ASSIGN_OR_RETURN(std::string listen,
+                        OptionalString(root, "config.", "listen", "127.0.0.1:8080"));
+  WEIR_RETURN_NOT_OK(ParseListen(listen, "config.listen", config));
+  WEIR_ASSIGN_OR_RETURN(int64_t threads, OptionalInt(root, "config.", "threads", 2, 1, 256));
+  config.threads = int(threads);
+  WEIR_ASSIGN_OR_RETURN(int64_t workers, OptionalInt(root, "config.", "workers", 16, 1, 1024));
+  config.workers = int(workers);
+  WEIR_ASSIGN_OR_RETURN(int64_t retention_days,
+                        OptionalInt(root, "config.", "retention_days", 0, 0, 100000));
+  config.retention_days = int(retention_days);
+  element value;
+  if (root.at_key("limits").get(value) == simdjson::SUCCESS) {
+    WEIR_RETURN_NOT_OK(ParseLimits(value, config.limits));
   }
-  if (!have_data_dir) return Err("$", "missing required field \"data_dir\"");
-  if (!have_projects) return Err("$", "missing required field \"projects\"");
+  if (root.at_key("projects").get(value) != simdjson::SUCCESS) {
+    return Err("config.projects", "required (an object)");
+  }
+  WEIR_RETURN_NOT_OK(ParseProjects(value, config));
 
   // A secret shared by two projects would make routing ambiguous. Name where, never what.
   std::unordered_map<std::string, std::string> seen_tokens, seen_keys;
@@ -234,14 +181,14 @@ Result<CollectorConfig> ParseCollectorConfig(std::string_view json) {
     for (size_t i = 0; i < project.tokens.size(); ++i) {
       auto [it, inserted] = seen_tokens.emplace(project.tokens[i], project.name);
       if (!inserted) {
-        return Err("$.projects." + project.name + ".tokens[" + std::to_string(i) + "]",
+        return Err("config.projects." + project.name + ".tokens[" + std::to_string(i) + "]",
                    "token is already used by project \"" + it->second + "\"");
       }
     }
     for (size_t i = 0; i < project.write_keys.size(); ++i) {
       auto [it, inserted] = seen_keys.emplace(project.write_keys[i], project.name);
       if (!inserted) {
-        return Err("$.projects." + project.name + ".write_keys[" + std::to_string(i) + "]",
+        return Err("config.projects." + project.name + ".write_keys[" + std::to_string(i) + "]",
                    "write key is already used by project \"" + it->second + "\"");
       }
     }

@@ -11,7 +11,7 @@
 // ${ENV} references first. No error message produced here ever contains a secret.
 //
 //   auto config = weir::sdksource::ParseCollectorConfig(json_text);
-//   if (!config.ok()) return config.status();   // "$.projects.demo.tokens[0]: expected a string"
+//   if (!config.ok()) return config.status();   // "config.listen: port must be a number"
 #ifndef WEIR_SDK_SOURCE_COLLECTOR_COLLECTOR_CONFIG_HPP
 #define WEIR_SDK_SOURCE_COLLECTOR_COLLECTOR_CONFIG_HPP
 
@@ -83,9 +83,12 @@ struct CollectorConfig {
   std::unordered_map<std::string, std::string> write_key_project_;
 };
 
-/// Parses and validates the configuration. Errors are InvalidConfig and name the JSON path
-/// ("$.limits.max_depth: expected a positive integer"). Unknown keys are errors (typos would
-/// otherwise silently fall back to defaults). A token or write key used twice is an error.
+/// Parses and validates the configuration with the SDK's getters (weir/config_json.hpp).
+/// Errors are InvalidConfig and name the field as the host shows plugin config errors
+/// ("config.limits.max_depth: must be between 0 and 64"). Unknown and duplicate keys are
+/// errors (typos would otherwise silently fall back to defaults), as are strings with a NUL
+/// byte, project names outside IsValidProjectName (store/store.hpp), and a token or write key
+/// used twice.
 Result<CollectorConfig> ParseCollectorConfig(std::string_view json);
 
 }  // namespace weir::sdksource

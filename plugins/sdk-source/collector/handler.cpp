@@ -87,6 +87,28 @@ bool EqualsNoCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+/// The /healthz answer: ok, or 503 naming the projects whose store is broken.
+HttpResponse HealthResponse(const HealthFn& health) {
+  std::vector<std::string> broken;
+  if (health) broken = health();
+  HttpResponse response;
+  if (broken.empty()) {
+    response.body = "{\"status\":\"ok\"}";
+    return response;
+  }
+  // Project names only: the store's own error names files on the server.
+  response.status = 503;
+  response.body = "{\"status\":\"broken\",\"broken_projects\":[";
+  for (size_t i = 0; i < broken.size(); ++i) {
+    if (i > 0) response.body.push_back(',');
+    AppendJsonString(response.body, broken[i]);
+  }
+  response.body +=
+      "],\"error\":\"a store failed a write or fsync and refuses every append until the "
+      "collector is restarted (the server log has the cause)\"}";
+  return response;
+}
+
 }  // namespace
 
 HttpResponse JsonError(int status, std::string_view message) {
@@ -111,7 +133,7 @@ HttpResponse HandleBodyTooLarge(const HttpRequestView& request, const CollectorC
 }
 
 HttpResponse HandleRequest(const HttpRequestView& request, const CollectorConfig& config,
-                           const AppendFn& append) {
+                           const AppendFn& append, const HealthFn& health) {
   std::string_view path, query;
   SplitTarget(request.target, path, query);
   const Route* route = FindRoute(path);
@@ -141,11 +163,7 @@ HttpResponse HandleRequest(const HttpRequestView& request, const CollectorConfig
     response.headers.emplace_back("Allow", allowed);
     return response;
   }
-  if (std::holds_alternative<Health>(route->endpoint)) {
-    HttpResponse response;
-    response.body = "{\"status\":\"ok\"}";
-    return response;
-  }
+  if (std::holds_alternative<Health>(route->endpoint)) return HealthResponse(health);
   const Limits& limits = config.limits;
   if (request.body.size() > limits.max_body_bytes) {
     return EarlyError(route->endpoint, request, 413,
@@ -190,8 +208,9 @@ HttpResponse HandleRequest(const HttpRequestView& request, const CollectorConfig
     Status stored = append(parsed.project, std::move(parsed.records));
     if (!stored.ok()) {
       outcome.status = 503;
-      outcome.error =
-          "could not store the records (nothing was acknowledged; retry): " + stored.message();
+      // The store's message names files on the server (and the server's log has it already,
+      // see AppendFn): the client learns only that it must retry.
+      outcome.error = "could not store the records (nothing was acknowledged; retry)";
       parsed.accepted = 0;
       return Render(route->endpoint, parsed, outcome);
     }

@@ -9,7 +9,8 @@
 //     (200 if none failed).
 //   - Every other request is all-or-nothing: any bad record → 4xx naming the first bad
 //     record's index and reason, nothing of that request stored.
-//   - A 2xx is sent only after AppendFn returned OK (durable). AppendFn failing → 503.
+//   - A 2xx is sent only after AppendFn returned OK (durable). AppendFn failing → 503, with a
+//     fixed message: the caller logs the store's error (it names server paths).
 //
 //   HttpResponse r = HandleRequest(view, config, [&](const std::string& project,
 //                                                    std::vector<Record> records) {
@@ -31,10 +32,18 @@ namespace weir::sdksource {
 /// once per request, never with an empty vector. May be called from many threads at once.
 using AppendFn = std::function<Status(const std::string& project, std::vector<Record> records)>;
 
+/// The projects whose store is broken (a write or fsync failed, so it refuses every append
+/// until reopened); empty when all are healthy. Called by GET /healthz; must be cheap and
+/// thread-safe.
+using HealthFn = std::function<std::vector<std::string>()>;
+
 /// Handles one request. Thread-safe for concurrent calls with the same config. Never throws
-/// for bad input; errors inside `append` become 503.
+/// for bad input; errors inside `append` become 503 with a fixed message (the error itself,
+/// which may name server paths, is for the server's log, not the client). /healthz answers
+/// {"status":"ok"}, or 503 naming the broken projects when `health` reports any (an empty
+/// `health` means always healthy).
 HttpResponse HandleRequest(const HttpRequestView& request, const CollectorConfig& config,
-                           const AppendFn& append);
+                           const AppendFn& append, const HealthFn& health = {});
 
 /// The 413 answer for a request whose body passed max_body_bytes while it was being read
 /// (`request.body` is empty: the server stopped reading), in the route's protocol form.

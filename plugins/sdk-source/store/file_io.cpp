@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <system_error>
+#include <utility>
 
 namespace weir::sdksource {
 
@@ -24,26 +26,32 @@ Status IoError(std::string_view op, const std::filesystem::path& path, int err) 
   return Status::Error(std::move(msg));
 }
 
-Fd& Fd::operator=(Fd&& other) noexcept {
-  if (this != &other) {
-    Reset();
-    fd_ = other.Release();
-  }
-  return *this;
-}
+namespace {
 
-void Fd::Reset() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
-
-Result<Fd> OpenFile(const std::filesystem::path& path, int flags, int mode) {
+/// open(2) with O_CLOEXEC, retried on EINTR: the descriptor, or -1 with errno set.
+int OpenRetrying(const std::filesystem::path& path, int flags, int mode) {
   int fd;
   do {
     fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return IoError("open", path, errno);
-  return Fd(fd);
+  return fd;
+}
+
+}  // namespace
+
+Result<UniqueFd> OpenFile(const std::filesystem::path& path, int flags, int mode) {
+  UniqueFd fd(OpenRetrying(path, flags, mode));
+  if (!fd.valid()) return IoError("open", path, errno);
+  return fd;
+}
+
+Result<std::optional<UniqueFd>> OpenIfExists(const std::filesystem::path& path, int flags) {
+  UniqueFd fd(OpenRetrying(path, flags, 0));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return std::optional<UniqueFd>();
+    return IoError("open", path, errno);
+  }
+  return std::optional<UniqueFd>(std::move(fd));
 }
 
 Status WriteAll(int fd, std::string_view data, const std::filesystem::path& path) {
@@ -98,7 +106,7 @@ Status FullSync(int fd, const std::filesystem::path& path) {
 }
 
 Status SyncDirectory(const std::filesystem::path& dir) {
-  WEIR_ASSIGN_OR_RETURN(Fd fd, OpenFile(dir, O_RDONLY | O_DIRECTORY));
+  WEIR_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(dir, O_RDONLY | O_DIRECTORY));
   return FullSync(fd.get(), dir);
 }
 

@@ -1,6 +1,6 @@
-// plugins/sdk-source/store/file_io.hpp — the store's POSIX file plumbing (private): an owning
-// file descriptor, a read-only memory map, and I/O helpers that turn every failure into a
-// weir::Status naming the operation, the file and strerror(errno).
+// plugins/sdk-source/store/file_io.hpp — the store's POSIX file plumbing (private): opening
+// (into the SDK's weir::UniqueFd), a read-only memory map, and I/O helpers that turn every
+// failure into a weir::Status naming the operation, the file and strerror(errno).
 #ifndef WEIR_SDK_SOURCE_STORE_FILE_IO_HPP
 #define WEIR_SDK_SOURCE_STORE_FILE_IO_HPP
 
@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "weir/files.hpp"
 #include "weir/plugin.hpp"
 
 namespace weir::sdksource {
@@ -19,32 +21,11 @@ namespace weir::sdksource {
 /// "store: <op> <path>: <strerror(err)>".
 Status IoError(std::string_view op, const std::filesystem::path& path, int err);
 
-/// An owning file descriptor; closes on destruction.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& other) noexcept : fd_(other.Release()) {}
-  Fd& operator=(Fd&& other) noexcept;
-  ~Fd() { Reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int Release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void Reset();
-
- private:
-  int fd_ = -1;
-};
-
-/// open(2) with O_CLOEXEC; the error names `path`.
-Result<Fd> OpenFile(const std::filesystem::path& path, int flags, int mode = 0644);
+/// open(2) with O_CLOEXEC, retried on EINTR; the error names `path`.
+Result<UniqueFd> OpenFile(const std::filesystem::path& path, int flags, int mode = 0644);
+/// As OpenFile (without O_CREAT), but a missing file (ENOENT) is not an error: nullopt. For
+/// files another process (retention, recovery) may delete at any time.
+Result<std::optional<UniqueFd>> OpenIfExists(const std::filesystem::path& path, int flags);
 /// Writes all of `data` at the file's current position (retrying short writes and EINTR).
 Status WriteAll(int fd, std::string_view data, const std::filesystem::path& path);
 /// pwrite(2) of all of `data` at `offset`.

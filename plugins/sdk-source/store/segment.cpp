@@ -6,7 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <optional>
+#include <utility>
 
 namespace weir::sdksource {
 namespace {
@@ -38,18 +39,12 @@ Result<ScanOutcome> ScanSegment(Segment& seg, const ScanOptions& options) {
   using format::kRecordHeaderSize;
   using format::kSegmentHeaderSize;
   ScanOutcome out;
-  int raw_fd;
-  do {
-    raw_fd = ::open(seg.path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (raw_fd < 0 && errno == EINTR);
-  if (raw_fd < 0) {
-    if (errno == ENOENT) {
-      seg.missing = true;
-      return out;
-    }
-    return IoError("open", seg.path, errno);
+  WEIR_ASSIGN_OR_RETURN(std::optional<UniqueFd> opened, OpenIfExists(seg.path, O_RDONLY));
+  if (!opened) {
+    seg.missing = true;
+    return out;
   }
-  Fd fd(raw_fd);
+  UniqueFd fd = std::move(*opened);
   WEIR_ASSIGN_OR_RETURN(const uint64_t size, FileSize(fd.get(), seg.path));
   out.file_size = size;
   if (seg.end == 0) {
@@ -68,7 +63,7 @@ Result<ScanOutcome> ScanSegment(Segment& seg, const ScanOptions& options) {
   } else {
     WEIR_RETURN_NOT_OK(EnsureMapped(seg, fd.get(), size, options.map_capacity_hint));
   }
-  fd.Reset();  // the map keeps the file contents reachable
+  fd.reset();  // the map keeps the file contents reachable
 
   const char* base = seg.map ? seg.map->data() : nullptr;
   uint64_t off = seg.end;

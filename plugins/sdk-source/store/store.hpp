@@ -41,6 +41,22 @@
 
 namespace weir::sdksource {
 
+/// The one rule for project names, shared by the collector's and the source's configs: a project
+/// names its store's directory (data_dir/<project>), so a name is 1 to 128 bytes of
+/// [A-Za-z0-9_.-] and not "." or "..".
+inline bool IsValidProjectName(std::string_view name) {
+  if (name.empty() || name.size() > 128 || name == "." || name == "..") return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+/// IsValidProjectName's rule as error messages say it: "… is not a project name (<rule>)".
+inline constexpr const char* kProjectNameRule =
+    "it names a directory: 1 to 128 letters, digits, '_', '-' or '.', not '.' or '..'";
+
 enum class Stream : uint8_t { kEvents = 0, kUsers = 1, kIdentities = 2 };
 inline constexpr Stream kAllStreams[] = {Stream::kEvents, Stream::kUsers, Stream::kIdentities};
 const char* StreamName(Stream s);  ///< "events", "users", "identities"
@@ -174,6 +190,10 @@ class Store {
 
   /// Deletes events/identities segments past retention. Returns how many were deleted.
   virtual Result<int> ApplyRetention() = 0;
+
+  /// True once a write or fsync failed: from then on every Append fails (with that first
+  /// error) until the store is reopened. Cheap (one atomic load); false for a reader.
+  virtual bool Broken() const = 0;
 };
 
 }  // namespace weir::sdksource

@@ -118,7 +118,10 @@ void StoreImpl::LeadGroupCommit(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   if (status.ok() && !group.empty()) status = WriteGroup(group);
   lock.lock();
-  if (!status.ok() && broken_.ok()) broken_ = status;
+  if (!status.ok() && broken_.ok()) {
+    broken_ = status;
+    broken_flag_.store(true, std::memory_order_release);
+  }
   for (Batch* b : group) {
     b->status = status;
     b->done = true;
@@ -132,7 +135,7 @@ Status StoreImpl::WriteGroup(const std::vector<Batch*>& group) {
     std::string buf;
     bool touched = false;   // the live file has bytes from this group (needs a sync)
     bool dir_sync = false;  // a segment was created in the stream directory
-    std::vector<std::pair<Fd, std::filesystem::path>> sealed;  // rolled-over files to sync
+    std::vector<std::pair<UniqueFd, std::filesystem::path>> sealed;  // rolled-over files to sync
     std::vector<std::shared_ptr<Segment>> created;
   };
   struct IndexOp {
@@ -157,7 +160,7 @@ Status StoreImpl::WriteGroup(const std::vector<Batch*>& group) {
       }
       // A file untouched by this group was synced by the group that wrote it.
       if (p.touched) p.sealed.emplace_back(std::move(live.fd), live.segment->path);
-      live.fd.Reset();
+      live.fd.reset();
     }
     auto seg = std::make_shared<Segment>();
     seg->stream = s;

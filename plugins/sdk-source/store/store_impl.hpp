@@ -49,6 +49,7 @@ class StoreImpl final : public Store {
   uint64_t LastSeq() const override;
   std::optional<std::string> Profile(std::string_view distinct_id) const override;
   Result<int> ApplyRetention() override;
+  bool Broken() const override { return broken_flag_.load(std::memory_order_acquire); }
 
   StoreStats Stats() const;
 
@@ -67,7 +68,7 @@ class StoreImpl final : public Store {
 
   /// The segment each stream appends to; touched only by the group-commit leader.
   struct LiveSegment {
-    Fd fd;
+    UniqueFd fd;
     std::shared_ptr<Segment> segment;
     uint64_t size = 0;     ///< bytes in the file, including those buffered by the leader
     uint64_t records = 0;  ///< records in the file, likewise
@@ -93,8 +94,8 @@ class StoreImpl final : public Store {
 
   StoreOptions options_;
   const bool read_only_;
-  Fd lock_fd_;
-  Fd committed_fd_;
+  UniqueFd lock_fd_;
+  UniqueFd committed_fd_;
 
   // Append path.
   std::mutex append_mu_;
@@ -106,6 +107,8 @@ class StoreImpl final : public Store {
   /// have dropped dirty pages), so every later Append fails until the store is reopened,
   /// which recovers from what is really on disk.
   Status broken_;
+  /// broken_ is not OK; readable without append_mu_ (Broken()).
+  std::atomic<bool> broken_flag_{false};
   mutable std::mutex profiles_mu_;  ///< taken inside append_mu_; Profile() takes only this
   ProfileTable profiles_;
   std::array<LiveSegment, 3> live_;

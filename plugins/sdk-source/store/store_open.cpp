@@ -15,8 +15,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "store/format.hpp"
 #include "store/store_impl.hpp"
@@ -95,7 +97,7 @@ StoreStats StoreImpl::Stats() const {
 
 Status StoreImpl::TakeLock() {
   const auto path = options_.dir / format::kLockFileName;
-  WEIR_ASSIGN_OR_RETURN(Fd fd, OpenFile(path, O_RDWR | O_CREAT));
+  WEIR_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(path, O_RDWR | O_CREAT));
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK) return IoError("flock", path, errno);
     char buf[32] = {};
@@ -147,18 +149,12 @@ Result<uint64_t> StoreImpl::ReadCommittedFile() const {
 
 Status StoreImpl::OpenReader() {
   const auto path = options_.dir / format::kCommittedFileName;
-  int fd;
-  do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    if (errno == ENOENT) {
-      return Status::Error("store: " + options_.dir.string() +
-                           " holds no sdk-source store (no COMMITTED file)");
-    }
-    return IoError("open", path, errno);
+  WEIR_ASSIGN_OR_RETURN(std::optional<UniqueFd> fd, OpenIfExists(path, O_RDONLY));
+  if (!fd) {
+    return Status::Error("store: " + options_.dir.string() +
+                         " holds no sdk-source store (no COMMITTED file)");
   }
-  committed_fd_ = Fd(fd);
+  committed_fd_ = std::move(*fd);
   std::lock_guard lock(index_mu_);
   return RefreshLocked();
 }
@@ -242,7 +238,7 @@ Status StoreImpl::Recover(uint64_t committed_on_disk) {
       if (cut || seg.last_seq > c) {
         // Truncate the torn tail, and make the intact unacknowledged records durable before
         // COMMITTED covers them.
-        WEIR_ASSIGN_OR_RETURN(Fd fd, OpenFile(seg.path, O_WRONLY));
+        WEIR_ASSIGN_OR_RETURN(UniqueFd fd, OpenFile(seg.path, O_WRONLY));
         if (cut && ::ftruncate(fd.get(), static_cast<off_t>(outcome.stop_offset)) != 0) {
           return IoError("ftruncate", seg.path, errno);
         }

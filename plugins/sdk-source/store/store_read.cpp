@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <limits>
+#include <optional>
+#include <utility>
 
 #include "store/format.hpp"
 #include "store/store_impl.hpp"
@@ -102,19 +103,12 @@ Status StoreImpl::Read(Stream stream, const ReadBounds& bounds, ReadResult& out)
       }
       if (!seg.map || seg.map->capacity() < seg.end) {
         // The writer's own new segments are not mapped until first read.
-        int fd;
-        do {
-          fd = ::open(seg.path.c_str(), O_RDONLY | O_CLOEXEC);
-        } while (fd < 0 && errno == EINTR);
-        if (fd < 0) {
-          if (errno == ENOENT) {
-            seg.missing = true;
-            continue;
-          }
-          return IoError("open", seg.path, errno);
+        WEIR_ASSIGN_OR_RETURN(std::optional<UniqueFd> fd, OpenIfExists(seg.path, O_RDONLY));
+        if (!fd) {
+          seg.missing = true;
+          continue;
         }
-        Fd owned(fd);
-        WEIR_RETURN_NOT_OK(EnsureMapped(seg, owned.get(), seg.end,
+        WEIR_RETURN_NOT_OK(EnsureMapped(seg, fd->get(), seg.end,
                                         i + 1 == segs.size() ? options_.segment_bytes : 0));
       }
       pieces.push_back({seg.map, seg.SeekAfter(after), seg.end});

@@ -7,8 +7,9 @@
 // "config.path: expected a string, got number". Unknown and duplicate keys are refused, so a
 // typo ("delay" for "delay_ms") is never silently ignored.
 //
-// The typed getters below read one field each, with one wording for every plugin ("config.delay_ms:
-// must be between 0 and 60000"); they never echo a string value, which may be a secret.
+// The typed getters below read one field each (a string, an integer, a boolean, an array of
+// strings), with one wording for every plugin ("config.delay_ms: must be between 0 and
+// 60000"); they never echo a string value, which may be a secret.
 //
 //   simdjson::dom::parser parser;
 //   simdjson::dom::object obj;
@@ -27,6 +28,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "weir/plugin.hpp"
 
@@ -212,6 +214,32 @@ inline Result<int64_t> OptionalInt(const simdjson::dom::object& obj, std::string
         where, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
   }
   return n;
+}
+
+/// The array of strings at `key`, or an empty vector when the key is absent. Each element is
+/// checked as RequiredString checks a value (non-empty unless `allow_empty`, no NUL byte), and
+/// named by its index. Messages: "<where><key>: expected an array of strings, got object",
+/// "<where><key>[2]: expected a string, got number", "...[0]: must not be empty",
+/// "...[0]: must not contain a NUL byte". Duplicates are the caller's to judge.
+inline Result<std::vector<std::string>> OptionalStringArray(const simdjson::dom::object& obj,
+                                                            std::string_view where, const char* key,
+                                                            bool allow_empty = false) {
+  std::vector<std::string> out;
+  simdjson::dom::element value;
+  if (obj.at_key(key).get(value) != simdjson::SUCCESS) return out;
+  if (value.type() != simdjson::dom::element_type::ARRAY) {
+    return internal::ConfigFieldError(
+        where, key, std::string("expected an array of strings, got ") + JsonTypeName(value));
+  }
+  const simdjson::dom::array items = value.get_array().value_unsafe();
+  size_t index = 0;
+  for (simdjson::dom::element item : items) {
+    const std::string name = std::string(key) + "[" + std::to_string(index++) + "]";
+    auto s = internal::ConfigString(item, where, name.c_str(), allow_empty);
+    if (!s.ok()) return s.status();
+    out.push_back(std::move(s).value());
+  }
+  return out;
 }
 
 /// The boolean at `key`, or `fallback` when the key is absent. Message:

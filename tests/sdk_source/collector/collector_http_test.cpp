@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "file_size_limit.hpp"
 #include "store/store.hpp"
 #include "test_util.hpp"
 
@@ -44,6 +45,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using testing::Base64;
 using testing::Compress;
+using testing::FileSizeLimit;
 using testing::UrlEncode;
 
 struct Reply {
@@ -496,6 +498,51 @@ TEST_F(SdkSourceCollectorHttp, RoutingAndKeepAlive) {
     EXPECT_TRUE(res.keep_alive());
   }
   EXPECT_EQ(ReadAll(Stream::kEvents).size(), 3u);
+}
+
+TEST_F(SdkSourceCollectorHttp, AFailedStoreWriteIs503WithoutPathsAndFailsHealthz) {
+  WriteConfig(R"({"max_body_bytes": 1048576, "max_decompressed_bytes": 1048576})");
+  {
+    // The collector inherits a 64 KiB file size limit: a bigger segment write fails with
+    // EFBIG, as one on a full disk fails with ENOSPC, and breaks that project's store.
+    FileSizeLimit limit(64 << 10);
+    ASSERT_TRUE(limit.ok()) << "cannot lower RLIMIT_FSIZE";
+    StartCollector();
+  }
+  Reply healthy = Send(port_, http::verb::get, "/healthz", "");
+  EXPECT_EQ(healthy.status, 200) << healthy.error;
+  EXPECT_EQ(healthy.body, R"({"status":"ok"})");
+
+  const std::string big = R"({"event":"big","time":1,"distinct_id":"u","properties":{"pad":")" +
+                          std::string(100000, 'x') + R"("}})";
+  Reply failed = Post("/v1/events", big, {{"Authorization", "Bearer tok-demo"}});
+  EXPECT_EQ(failed.status, 503) << failed.error;
+  EXPECT_EQ(failed.body,
+            R"j({"error":"could not store the records (nothing was acknowledged; retry)"})j");
+
+  Reply broken = Send(port_, http::verb::get, "/healthz", "");
+  EXPECT_EQ(broken.status, 503) << broken.error;
+  EXPECT_NE(broken.body.find(R"("status":"broken","broken_projects":["demo"])"),
+            std::string::npos)
+      << broken.body;
+  for (const Reply* r : {&failed, &broken}) {
+    EXPECT_EQ(r->body.find(dir_.string()), std::string::npos) << r->body;
+    EXPECT_EQ(r->body.find("File too large"), std::string::npos) << r->body;
+  }
+
+  const std::string small = R"({"event":"small","time":1,"distinct_id":"u"})";
+  Reply still_broken = Post("/v1/events", small, {{"Authorization", "Bearer tok-demo"}});
+  EXPECT_EQ(still_broken.status, 503);  // until the collector restarts
+  Reply other = Post("/v1/events", small, {{"Authorization", "Bearer tok-other"}});
+  EXPECT_EQ(other.status, 200);  // another project's store is unaffected
+  EXPECT_EQ(other.body, R"({"accepted":1})");
+
+  // The cause, with its path, is in the server's log only.
+  std::ifstream log(dir_ / "stderr-0");
+  std::stringstream text;
+  text << log.rdbuf();
+  EXPECT_NE(text.str().find("File too large"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find((dir_ / "data" / "demo").string()), std::string::npos) << text.str();
 }
 
 // --- kill -9 ---------------------------------------------------------------------------------

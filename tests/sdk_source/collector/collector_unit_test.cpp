@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "collector/collector_config.hpp"
@@ -103,23 +104,128 @@ TEST(SdkSourceCollectorConfig, ErrorsNameThePathAndNeverTheSecret) {
   auto expect_error = [](const std::string& json, const std::string& expected) {
     auto config = ParseCollectorConfig(json);
     ASSERT_FALSE(config.ok()) << json;
+    EXPECT_EQ(config.status().code(), WEIR_INVALID_CONFIG) << json;
     EXPECT_EQ(config.status().message(), expected);
+    EXPECT_EQ(config.status().message().find("s3cret"), std::string::npos);
   };
   expect_error(R"({"data_dir":"/d","projects":{"p":{"tokens":[7]}}})",
-               "collector config: $.projects.p.tokens[0]: expected a string, found an integer");
+               "config.projects.p.tokens[0]: expected a string, got number");
   expect_error(
       R"({"data_dir":"/d","projects":{"p":{"tokens":["s3cret"]},"q":{"tokens":["s3cret"]}}})",
-      "collector config: $.projects.q.tokens[0]: token is already used by project \"p\"");
+      "config.projects.q.tokens[0]: token is already used by project \"p\"");
+  expect_error(
+      R"({"data_dir":"/d","projects":{"p":{"write_keys":["s3cret"]},"q":{"write_keys":["a","s3cret"]}}})",
+      "config.projects.q.write_keys[1]: write key is already used by project \"p\"");
   expect_error(R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]}},"limits":{"max_dept":3}})",
-               "collector config: $.limits.max_dept: unknown limit (see docs/sdk-source.md for "
-               "the list)");
-  expect_error(R"({"projects":{"p":{"tokens":["t"]}}})",
-               "collector config: $: missing required field \"data_dir\"");
+               "config.limits.max_dept: unknown key (known keys: max_body_bytes, "
+               "max_decompressed_bytes, max_header_bytes, max_records_per_request, "
+               "max_properties, max_depth, max_string_bytes, max_name_bytes)");
+  expect_error(R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]}},"limits":{"max_depth":65}})",
+               "config.limits.max_depth: must be between 0 and 64");
+  expect_error(R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]}},"limits":{"max_depth":-1}})",
+               "config.limits.max_depth: must be between 0 and 64");
+  expect_error(
+      R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]}},"limits":{"max_body_bytes":1.5}})",
+      "config.limits.max_body_bytes: expected an integer, got number with a fraction");
+  expect_error(
+      R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]}},"limits":{"max_body_bytes":2000,)"
+      R"("max_decompressed_bytes":1000}})",
+      "config.limits.max_decompressed_bytes: must be >= max_body_bytes");
+  expect_error(R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]}},"limits":[]})",
+               "config.limits: expected an object, got array");
+  expect_error(R"({"projects":{"p":{"tokens":["t"]}}})", "config.data_dir: required (a string)");
+  expect_error(R"({"data_dir":""})", "config.data_dir: must not be empty");
+  expect_error(R"({"data_dir":"/d"})", "config.projects: required (an object)");
+  expect_error(R"({"data_dir":"/d","projects":{}})",
+               "config.projects: at least one project is required");
+  expect_error(R"({"data_dir":"/d","projects":{"p":{}}})",
+               "config.projects.p: a project needs at least one entry in \"tokens\" or "
+               "\"write_keys\"");
+  expect_error(R"({"data_dir":"/d","projects":{"p":{"tokens":"s3cret"}}})",
+               "config.projects.p.tokens: expected an array of strings, got string");
+  expect_error(R"({"data_dir":"/d","projects":{"p":{"tokens":["t"],"token":["s3cret"]}}})",
+               "config.projects.p.token: unknown key (known keys: tokens, write_keys)");
+  expect_error(R"({"data_dir":"/d","threads":0,"projects":{"p":{"tokens":["t"]}}})",
+               "config.threads: must be between 1 and 256");
   expect_error(R"({"data_dir":"/d","listen":"localhost","projects":{"p":{"tokens":["t"]}}})",
-               "collector config: $.listen: expected \"host:port\", e.g. \"127.0.0.1:8080\"");
+               "config.listen: expected \"host:port\", e.g. \"127.0.0.1:8080\"");
   expect_error(R"({"data_dir":"/d","projects":{"../x":{"tokens":["t"]}}})",
-               "collector config: $.projects.../x: project names use letters, digits, '_', '-' "
-               "and '.' (it names a directory)");
+               "config.projects.../x: not a project name (it names a directory: 1 to 128 "
+               "letters, digits, '_', '-' or '.', not '.' or '..')");
+  expect_error(R"([])", "config: expected a JSON object, got array");
+}
+
+TEST(SdkSourceCollectorConfig, UnknownKeysAreRefusedNamingTheKnownOnes) {
+  auto config = ParseCollectorConfig(R"({"data_dir":"/d","data-dir":"/e","projects":{}})");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), WEIR_INVALID_CONFIG);
+  EXPECT_EQ(config.status().message(),
+            "config.data-dir: unknown key (known keys: data_dir, listen, threads, workers, "
+            "limits, retention_days, projects)");
+}
+
+TEST(SdkSourceCollectorConfig, DuplicateKeysAreRefusedNamingTheKey) {
+  // simdjson keeps both; without the check the last (or first) would silently win, or the
+  // two "limits" objects would merge.
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"data_dir":"/a","data_dir":"/b","projects":{"p":{"tokens":["t"]}}})",
+       "config.data_dir: given more than once"},
+      {R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]}},"limits":{"max_depth":2},)"
+       R"("limits":{"max_properties":9}})",
+       "config.limits: given more than once"},
+      {R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]}},)"
+       R"("limits":{"max_depth":2,"max_depth":5}})",
+       "config.limits.max_depth: given more than once"},
+      {R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]}},"projects":{"q":{"tokens":["u"]}}})",
+       "config.projects: given more than once"},
+      {R"({"data_dir":"/d","projects":{"p":{"tokens":["t"]},"p":{"tokens":["u"]}}})",
+       "config.projects.p: given more than once"},
+      {R"({"data_dir":"/d","projects":{"p":{"tokens":["s3cret"],"tokens":["u"]}}})",
+       "config.projects.p.tokens: given more than once"},
+  };
+  for (const auto& [json, expected] : cases) {
+    auto config = ParseCollectorConfig(json);
+    ASSERT_FALSE(config.ok()) << json;
+    EXPECT_EQ(config.status().code(), WEIR_INVALID_CONFIG) << json;
+    EXPECT_EQ(config.status().message(), expected) << json;
+  }
+}
+
+TEST(SdkSourceCollectorConfig, NulBytesInStringsAreRefusedWithoutEchoingThem) {
+  // A NUL would cut the data directory short where the path reaches the OS.
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"data_dir":"/var/lib/weir\u0000/etc","projects":{"p":{"tokens":["t"]}}})",
+       "config.data_dir: must not contain a NUL byte"},
+      {R"({"data_dir":"/d","listen":"127.0.0.1:80\u00000","projects":{"p":{"tokens":["t"]}}})",
+       "config.listen: must not contain a NUL byte"},
+      {R"({"data_dir":"/d","projects":{"p":{"tokens":["t","s3cret\u0000x"]}}})",
+       "config.projects.p.tokens[1]: must not contain a NUL byte"},
+      {R"({"data_dir":"/d","projects":{"p":{"write_keys":["s3cret\u0000"]}}})",
+       "config.projects.p.write_keys[0]: must not contain a NUL byte"},
+  };
+  for (const auto& [json, expected] : cases) {
+    auto config = ParseCollectorConfig(json);
+    ASSERT_FALSE(config.ok()) << json;
+    EXPECT_EQ(config.status().code(), WEIR_INVALID_CONFIG) << json;
+    EXPECT_EQ(config.status().message(), expected) << json;
+  }
+}
+
+TEST(SdkSourceCollectorConfig, ProjectNamesFollowTheStoreRule) {
+  const std::string valid[] = {"a", "demo", "Demo_2.prod-eu", "...", std::string(128, 'x')};
+  for (const std::string& name : valid) {
+    auto config = ParseCollectorConfig(R"({"data_dir":"/d","projects":{")" + name +
+                                       R"(":{"tokens":["t"]}}})");
+    EXPECT_TRUE(config.ok()) << name << ": " << config.status().ToString();
+  }
+  const std::string invalid[] = {".", "..", "a/b", "a b", "caf\u00e9", std::string(129, 'x')};
+  for (const std::string& name : invalid) {
+    auto config = ParseCollectorConfig(R"({"data_dir":"/d","projects":{")" + name +
+                                       R"(":{"tokens":["t"]}}})");
+    ASSERT_FALSE(config.ok()) << name;
+    EXPECT_NE(config.status().message().find(": not a project name ("), std::string::npos)
+        << config.status().message();
+  }
 }
 
 // --- decoders ------------------------------------------------------------------------------
@@ -564,9 +670,79 @@ TEST(SdkSourceCollectorRequest, RoutingMethodsEncodingsAndStoreFailure) {
   Call down =
       Handle({"POST", "/v1/events", event, "", "", "Bearer tok-demo"}, Status::Error("disk full"));
   EXPECT_EQ(down.response.status, 503);
-  EXPECT_EQ(
-      down.response.body,
-      R"({"error":"could not store the records (nothing was acknowledged; retry): disk full"})");
+  EXPECT_EQ(down.response.body,
+            R"j({"error":"could not store the records (nothing was acknowledged; retry)"})j");
+}
+
+TEST(SdkSourceCollectorRequest, StoreFailureNeverShowsTheServerPathToTheClient) {
+  // What Store::Append really returns when a disk fills: the segment file's path.
+  const std::string path = "/var/lib/weir/sdk-source/demo/events/00000000000000000001.seg";
+  const Status failure = Status::Error("store: write " + path + ": No space left on device");
+  const std::string event = R"({"event":"e","time":1,"distinct_id":"u"})";
+  const Req requests[] = {
+      {"POST", "/v1/events", event, "", "", "Bearer tok-demo"},
+      {"POST", "/v1/track", R"({"event":"e","userId":"u"})", "", "", Basic("wk-demo")},
+      {"POST", "/track?verbose=1",
+       R"({"event":"e","properties":{"token":"tok-demo","distinct_id":"u"}})", "application/json"},
+  };
+  for (const Req& r : requests) {
+    Call down = Handle(r, failure);
+    ASSERT_EQ(down.projects.size(), 1u) << r.target;  // the append was attempted
+    EXPECT_EQ(down.response.status, 503) << r.target;
+    EXPECT_EQ(down.response.body.find("/var/lib"), std::string::npos) << down.response.body;
+    EXPECT_EQ(down.response.body.find("No space left"), std::string::npos) << down.response.body;
+    EXPECT_NE(down.response.body.find("nothing was acknowledged; retry"), std::string::npos)
+        << down.response.body;
+  }
+}
+
+HttpResponse Healthz(const HealthFn& health, const std::string& method = "GET") {
+  static const CollectorConfig config = TestConfig();
+  HttpRequestView view;
+  view.method = method;
+  view.target = "/healthz";
+  view.now_ms = kNow;
+  return HandleRequest(
+      view, config,
+      [](const std::string&, std::vector<Record>) -> Status {
+        ADD_FAILURE() << "/healthz must not append";
+        return Status::OK();
+      },
+      health);
+}
+
+TEST(SdkSourceCollectorRequest, HealthzIsOkWhileEveryStoreIsHealthy) {
+  for (const char* method : {"GET", "POST"}) {
+    HttpResponse absent = Healthz({}, method);
+    EXPECT_EQ(absent.status, 200);
+    EXPECT_EQ(absent.body, R"({"status":"ok"})");
+    HttpResponse none = Healthz([] { return std::vector<std::string>{}; }, method);
+    EXPECT_EQ(none.status, 200);
+    EXPECT_EQ(none.body, R"({"status":"ok"})");
+  }
+}
+
+TEST(SdkSourceCollectorRequest, HealthzIs503NamingEveryBrokenStoreAndNoPath) {
+  HttpResponse one = Healthz([] { return std::vector<std::string>{"demo"}; });
+  EXPECT_EQ(one.status, 503);
+  EXPECT_EQ(one.body,
+            R"({"status":"broken","broken_projects":["demo"],"error":"a store failed a write or )"
+            R"(fsync and refuses every append until the collector is restarted (the server log )"
+            R"j(has the cause)"})j");
+  HttpResponse two = Healthz([] { return std::vector<std::string>{"demo", "other"}; }, "POST");
+  EXPECT_EQ(two.status, 503);
+  EXPECT_NE(two.body.find(R"("broken_projects":["demo","other"])"), std::string::npos)
+      << two.body;
+  // The trailing-slash form is the same route.
+  static const CollectorConfig config = TestConfig();
+  HttpRequestView view;
+  view.method = "GET";
+  view.target = "/healthz/";
+  HttpResponse slash = HandleRequest(
+      view, config, [](const std::string&, std::vector<Record>) { return Status::OK(); },
+      [] { return std::vector<std::string>{"other"}; });
+  EXPECT_EQ(slash.status, 503);
+  EXPECT_NE(slash.body.find(R"("broken_projects":["other"])"), std::string::npos) << slash.body;
 }
 
 }  // namespace

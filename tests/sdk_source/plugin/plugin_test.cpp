@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "plugin_test_util.hpp"
+#include "store/store.hpp"
 
 namespace weir::sdksource_test {
 namespace {
@@ -319,6 +321,14 @@ TEST(SdkSourcePluginConfig, InvalidConfigsNameTheField) {
       {R"({"data_dir":"","project":"p"})", "config.data_dir: must not be empty"},
       {R"({"data_dir":"/x","project":"a/b"})", "config.project: 'a/b' is not a project name"},
       {R"({"data_dir":"/x","project":".."})", "config.project: '..' is not a project name"},
+      // Names the collector refuses, so it can never have created their store.
+      {R"({"data_dir":"/x","project":"a b"})",
+       "config.project: 'a b' is not a project name (it names a directory: 1 to 128 letters, "
+       "digits, '_', '-' or '.', not '.' or '..')"},
+      {R"({"data_dir":"/x","project":"caf\u00e9"})", "is not a project name"},
+      {R"({"data_dir":"/x","project":"a\\b"})", "is not a project name"},
+      {R"({"data_dir":"/x","project":")" + std::string(129, 'p') + R"("})",
+       "is not a project name"},
       {R"({"data_dir":"/x","project":"p","retention_days":-1})",
        "config.retention_days: must be between 0 and"},
       {R"({"data_dir":"/x","project":"p","retention_days":"7"})",
@@ -335,6 +345,45 @@ TEST(SdkSourcePluginConfig, InvalidConfigsNameTheField) {
   }
   // retention_days is accepted (and ignored by the reader).
   EXPECT_TRUE(open(R"({"data_dir":"/x","project":"p","retention_days":30})").ok());
+}
+
+TEST(SdkSourcePluginConfig, ProjectNamesFollowTheCollectorsRuleInOpenAndTheSchema) {
+  // One rule (store/store.hpp) for the collector, which creates data_dir/<project>, and the
+  // source, which reads it; the config schema says the same in its pattern and maxLength.
+  simdjson::dom::parser parser;
+  simdjson::dom::element schema;
+  const std::string schema_text = Plugin().config_schema;
+  ASSERT_EQ(parser.parse(schema_text).get(schema), simdjson::SUCCESS);
+  std::string_view pattern;
+  int64_t max_length = 0;
+  ASSERT_EQ(schema["properties"]["project"]["pattern"].get(pattern), simdjson::SUCCESS);
+  ASSERT_EQ(schema["properties"]["project"]["maxLength"].get(max_length), simdjson::SUCCESS);
+  const std::regex schema_pattern{std::string(pattern)};
+
+  testkit::FakeHost host;
+  // JSON string contents: "a\\b" is a backslash, "caf\u00e9" an e with an accent.
+  const std::string names[] = {"demo", "Demo_2.prod-eu", "a", "...", "-",
+                               std::string(128, 'x'), std::string(129, 'x'), "a b", "a/b",
+                               "a\\\\b", "caf\\u00e9", "tab\\t", ".", "..", "a:b", "a*"};
+  for (const std::string& name : names) {
+    simdjson::dom::parser name_parser;
+    std::string_view decoded;  // the name as JSON decodes it
+    const std::string quoted = "\"" + name + "\"";
+    ASSERT_EQ(name_parser.parse(quoted).get(decoded), simdjson::SUCCESS) << name;
+    const bool valid = sdksource::IsValidProjectName(decoded);
+    SourceInstance source(Plugin());
+    Status opened = source.Open(R"({"data_dir":"/x","project":")" + name + R"("})", host);
+    EXPECT_EQ(opened.ok(), valid) << name << ": " << opened.message();
+    if (!valid) {
+      EXPECT_EQ(opened.code(), WEIR_INVALID_CONFIG) << name;
+    }
+    // The schema cannot say "not '.' or '..'"; otherwise it agrees.
+    if (decoded != "." && decoded != "..") {
+      const bool schema_ok = std::regex_search(std::string(decoded), schema_pattern) &&
+                             int64_t(decoded.size()) <= max_length;
+      EXPECT_EQ(schema_ok, valid) << name;
+    }
+  }
 }
 
 TEST(SdkSourcePluginConfig, OpenSucceedsButCheckAndReadNameAMissingStore) {

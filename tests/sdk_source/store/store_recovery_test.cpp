@@ -28,14 +28,17 @@
 #include "store/format.hpp"
 #include "store/store.hpp"
 #include "store/store_stats.hpp"
+#include "file_size_limit.hpp"
 #include "store_test_util.hpp"
 
 namespace weir::sdksource {
 namespace {
 
 using testing::EventJson;
+using testing::FileSizeLimit;
 using testing::MustAppend;
 using testing::MustOpen;
+using testing::MustOpenReadOnly;
 using testing::Options;
 using testing::ReadAll;
 using testing::Row;
@@ -85,6 +88,35 @@ TEST(SdkSourceStore, TornTailGarbageIsCut) {
   store = MustOpen(Options(dir.path()));
   EXPECT_EQ(GetStoreStats(*store).torn_tails_cut, 0u);
   ExpectEvents(*store, 1, 11);
+}
+
+TEST(SdkSourceStore, AWriteFailureBreaksTheStoreUntilReopened) {
+  TempDir dir;
+  auto store = MustOpen(Options(dir.path()));
+  MustAppend(*store, {Record::Event(EventJson(1, 20), 1)});
+  EXPECT_FALSE(store->Broken());
+  Result<SeqRange> failed = SeqRange{};
+  {
+    FileSizeLimit limit(64 << 10);
+    ASSERT_TRUE(limit.ok()) << "cannot lower RLIMIT_FSIZE";
+    failed = store->Append({Record::Event(EventJson(2, 128 << 10), 2)});
+  }
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("File too large"), std::string::npos)
+      << failed.status().ToString();
+  EXPECT_TRUE(store->Broken());
+  // Without the limit a small record would fit, but the store no longer trusts its files.
+  auto again = store->Append({Record::Event(EventJson(2, 20), 2)});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().message(), failed.status().message());
+  EXPECT_TRUE(store->Broken());
+  EXPECT_FALSE(MustOpenReadOnly(Options(dir.path()))->Broken());
+
+  store.reset();  // reopening recovers from what is on disk
+  store = MustOpen(Options(dir.path()));
+  EXPECT_FALSE(store->Broken());
+  EXPECT_EQ(MustAppend(*store, {Record::Event(EventJson(2, 20), 2)}).first, 2u);
+  ExpectEvents(*store, 1, 2);
 }
 
 TEST(SdkSourceStore, TornTailRecordCutShortIsRemoved) {
