@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <set>
+#include <initializer_list>
+#include <string_view>
 
 #include "weir/config_json.hpp"
 #include "weir/validate.hpp"
@@ -25,6 +26,8 @@ class Ctx {
   Status Err(const std::string& path, const std::string& msg) const {
     return Status::InvalidConfig(file_ + ": " + path + ": " + msg);
   }
+  /// `s` (a "$.path: message" error from weir/config_json.hpp) prefixed with the file name.
+  Status InFile(const Status& s) const { return s.WithContext(file_); }
 
  private:
   std::string file_;
@@ -121,51 +124,42 @@ Status Serialize(const Ctx& ctx, const std::string& path, element e, const EnvLo
   return ctx.Err(path, "unsupported JSON value");
 }
 
-Result<std::string> GetString(const Ctx& ctx, object obj, const std::string& path, const char* key,
-                              bool required, std::string def = "") {
-  element v;
-  if (obj[key].get(v) != simdjson::SUCCESS) {
-    if (required) return ctx.Err(path, std::string("missing required field '") + key + "'");
-    return def;
-  }
-  if (v.type() != element_type::STRING) {
-    return ctx.Err(path + "." + key,
-                   std::string("expected a string, found ") + JsonTypeWithArticle(v.type()));
-  }
-  return std::string(std::string_view(v));
+// Fields of the pipeline file are read with the SDK's strict getters (weir/config_json.hpp), so
+// the host refuses exactly what a plugin refuses in its config: unknown keys, keys given twice,
+// wrong types, out-of-range integers and strings with a NUL byte (project, stream and plugin
+// names reach plugins as C strings, where a NUL would cut them short). Their messages read
+// "$.batch.max_records: must be between 1 and 100000000"; Ctx::InFile adds the file name.
+
+/// CheckConfigKeys with the pipeline's path style: `path` "$" or "$.batch" names keys "$.name",
+/// "$.batch.max_records".
+Status CheckKeys(const Ctx& ctx, object obj, const std::string& path,
+                 std::initializer_list<std::string_view> allowed) {
+  return ctx.InFile(CheckConfigKeys(obj, path + ".", allowed));
 }
 
+/// RequiredString: present, a string, non-empty, no NUL byte.
+Result<std::string> GetRequiredString(const Ctx& ctx, object obj, const std::string& path,
+                                      const char* key) {
+  auto r = RequiredString(obj, path + ".", key);
+  if (!r.ok()) return ctx.InFile(r.status());
+  return r;
+}
+
+/// OptionalString: `def` when absent, else a string (non-empty unless `allow_empty`) without a
+/// NUL byte.
+Result<std::string> GetOptionalString(const Ctx& ctx, object obj, const std::string& path,
+                                      const char* key, std::string def, bool allow_empty = false) {
+  auto r = OptionalString(obj, path + ".", key, std::move(def), allow_empty);
+  if (!r.ok()) return ctx.InFile(r.status());
+  return r;
+}
+
+/// OptionalInt: `def` when absent, else an integer within [min, max].
 Result<int64_t> GetInt(const Ctx& ctx, object obj, const std::string& path, const char* key,
                        int64_t def, int64_t min, int64_t max) {
-  element v;
-  if (obj[key].get(v) != simdjson::SUCCESS) return def;
-  int64_t n = 0;
-  if (v.type() == element_type::INT64) {
-    n = int64_t(v);
-  } else if (v.type() == element_type::UINT64) {
-    n = INT64_MAX;
-  } else {
-    return ctx.Err(path + "." + key,
-                   std::string("expected an integer, found ") + JsonTypeWithArticle(v.type()));
-  }
-  if (n < min || n > max) {
-    return ctx.Err(path + "." + key, "must be between " + std::to_string(min) + " and " +
-                                         std::to_string(max) + ", found " + std::to_string(n));
-  }
-  return n;
-}
-
-Status CheckKeys(const Ctx& ctx, object obj, const std::string& path,
-                 const std::set<std::string>& allowed) {
-  for (auto field : obj) {
-    std::string k(field.key);
-    if (allowed.count(k) == 0) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      return ctx.Err(path + "." + k, "unknown field (expected one of: " + list + ")");
-    }
-  }
-  return Status::OK();
+  auto r = OptionalInt(obj, path + ".", key, def, min, max);
+  if (!r.ok()) return ctx.InFile(r.status());
+  return r;
 }
 
 /// The object at obj[key]; an empty optional when absent and not required.
@@ -173,7 +167,7 @@ Result<std::optional<object>> GetObject(const Ctx& ctx, object obj, const std::s
                                         const char* key, bool required) {
   element v;
   if (obj[key].get(v) != simdjson::SUCCESS) {
-    if (required) return ctx.Err(path, std::string("missing required field '") + key + "'");
+    if (required) return ctx.Err(path + "." + key, "required (an object)");
     return std::optional<object>();
   }
   if (v.type() != element_type::OBJECT) {
@@ -190,7 +184,7 @@ Result<PluginRef> ParsePluginRef(const Ctx& ctx, object root, const char* key,
   object obj = *maybe_obj;
   WEIR_RETURN_NOT_OK(CheckKeys(ctx, obj, path, {"plugin", "config"}));
   PluginRef ref;
-  WEIR_ASSIGN_OR_RETURN(ref.plugin, GetString(ctx, obj, path, "plugin", true));
+  WEIR_ASSIGN_OR_RETURN(ref.plugin, GetRequiredString(ctx, obj, path, "plugin"));
   if (!IsValidPluginName(ref.plugin)) {
     return ctx.Err(path + ".plugin", "'" + ref.plugin + "' is not a valid plugin name");
   }
@@ -231,10 +225,10 @@ Result<Schedule> ParseSchedule(const Ctx& ctx, object root) {
   }
   object obj(v);
   WEIR_RETURN_NOT_OK(CheckKeys(ctx, obj, "$.schedule", {"every", "daily", "timezone"}));
-  WEIR_ASSIGN_OR_RETURN(std::string every, GetString(ctx, obj, "$.schedule", "every", false));
-  WEIR_ASSIGN_OR_RETURN(std::string daily, GetString(ctx, obj, "$.schedule", "daily", false));
+  WEIR_ASSIGN_OR_RETURN(std::string every, GetOptionalString(ctx, obj, "$.schedule", "every", ""));
+  WEIR_ASSIGN_OR_RETURN(std::string daily, GetOptionalString(ctx, obj, "$.schedule", "daily", ""));
   WEIR_ASSIGN_OR_RETURN(sched.timezone,
-                        GetString(ctx, obj, "$.schedule", "timezone", false, "UTC"));
+                        GetOptionalString(ctx, obj, "$.schedule", "timezone", "UTC"));
   if (!every.empty() && !daily.empty()) {
     return ctx.Err("$.schedule", "give either 'every' or 'daily', not both");
   }
@@ -322,7 +316,7 @@ Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLo
                                 "batch", "retry", "description"}));
   Pipeline p;
   p.file = file;
-  WEIR_ASSIGN_OR_RETURN(p.name, GetString(ctx, root, "$", "name", true));
+  WEIR_ASSIGN_OR_RETURN(p.name, GetRequiredString(ctx, root, "$", "name"));
   if (!IsValidPipelineName(p.name)) {
     return ctx.Err("$.name", "'" + p.name +
                                  "' is not a valid name: use lowercase letters, digits, '-' and "
@@ -332,9 +326,11 @@ Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLo
     return ctx.Err("$.name", "'" + p.name + "' must equal the file name '" + file.stem().string() +
                                  "' (one file per pipeline)");
   }
-  WEIR_ASSIGN_OR_RETURN(p.project, GetString(ctx, root, "$", "project", true));
-  if (p.project.empty()) return ctx.Err("$.project", "must not be empty");
-  WEIR_ASSIGN_OR_RETURN(p.stream, GetString(ctx, root, "$", "stream", false, "events"));
+  WEIR_ASSIGN_OR_RETURN(p.project, GetRequiredString(ctx, root, "$", "project"));
+  WEIR_ASSIGN_OR_RETURN(p.stream, GetOptionalString(ctx, root, "$", "stream", "events"));
+  // Free text, not kept: checked like every other string of the file.
+  WEIR_RETURN_NOT_OK(
+      GetOptionalString(ctx, root, "$", "description", "", /*allow_empty=*/true).status());
   if (!IsValidPipelineName(p.stream)) {
     return ctx.Err("$.stream", "'" + p.stream + "' is not a valid stream name");
   }

@@ -4,9 +4,12 @@
 // as `<pipelines-dir>/<name>.json` and are parsed with simdjson. `${ENV_VAR}` references in
 // string values of the plugin configs are resolved from the environment when the pipeline is
 // loaded (`$${` writes a literal `${`), so secrets never need to be written into the file.
-// Every error names the file and the JSON path of the bad field:
+// The file's own fields are read with weir/config_json.hpp: unknown keys, keys given twice and
+// strings with a NUL byte are refused. Every error names the file and the JSON path of the bad
+// field:
 //
-//   pipelines/demo.json: $.batch.max_records: expected a positive integer
+//   pipelines/demo.json: $.batch.max_records: must be between 1 and 100000000
+//   pipelines/demo.json: $.project: given more than once
 //
 //   auto p = weir::host::LoadPipelineFile("pipelines/demo.json", weir::host::ProcessEnv());
 //   if (!p.ok()) { std::cerr << p.status().message() << "\n"; }

@@ -82,12 +82,20 @@ TEST_F(PipelineTest, ErrorsNameFileAndJsonPath) {
   } cases[] = {
       {"not json", "not valid JSON"},
       {"[]", "$: expected an object, found an array"},
-      {R"({"project":"x"})", "$: missing required field 'name'"},
+      {R"({"project":"x"})", "$.name: required (a string)"},
+      {R"({"name":"c","project":"x"})", "$.source: required (an object)"},
+      {R"({"name":"c","project":"","source":{"plugin":"a"},"destination":{"plugin":"b"}})",
+       "$.project: must not be empty"},
+      {R"({"name":"c","project":7,"source":{"plugin":"a"},"destination":{"plugin":"b"}})",
+       "$.project: expected a string, got number"},
       {R"({"name":"Bad Name","project":"x"})", "$.name: 'Bad Name' is not a valid name"},
       {R"({"name":"other","project":"x"})", "must equal the file name"},
       {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
           "batch":{"max_records":0}})",
-       "$.batch.max_records: must be between 1 and"},
+       "$.batch.max_records: must be between 1 and 100000000"},
+      {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
+          "batch":{"max_bytes":"big"}})",
+       "$.batch.max_bytes: expected an integer, got string"},
       {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
           "schedule":{"every":"25h"}})",
        "$.schedule.every: expected \"Nh\" with N from 1 to 23"},
@@ -99,7 +107,8 @@ TEST_F(PipelineTest, ErrorsNameFileAndJsonPath) {
        "$.source.config: expected an object, found an array"},
       {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
           "batchh":{}})",
-       "$.batchh: unknown field"},
+       "$.batchh: unknown key (known keys: name, project, stream, source, destination, "
+       "schedule, batch, retry, description)"},
       {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
           "retry":{"initial_backoff_ms":100,"max_backoff_ms":10}})",
        "$.retry.max_backoff_ms: must be at least initial_backoff_ms"},
@@ -112,6 +121,73 @@ TEST_F(PipelineTest, ErrorsNameFileAndJsonPath) {
     EXPECT_NE(e.find(c.expect), std::string::npos) << "json: " << c.json << "\nerror: " << e;
     EXPECT_NE(e.find(".json"), std::string::npos) << "error must name the file: " << e;
   }
+}
+
+// Every error below is pinned to its exact text: "<file>: <json path>: <problem>".
+class PipelineErrorTest : public PipelineTest {
+ protected:
+  void ExpectError(const std::string& json, const std::string& expect) {
+    auto r = LoadPipelineFile(Write("c", json), Env());
+    ASSERT_FALSE(r.ok()) << json;
+    EXPECT_EQ(r.status().code(), WEIR_INVALID_CONFIG);
+    EXPECT_EQ(r.status().message(), (dir_ / "c.json").string() + ": " + expect) << json;
+  }
+};
+
+// simdjson's DOM keeps both members of {"project":"a","project":"b"} and a lookup finds the
+// first, so a key given twice used to pass silently with one of its values ignored.
+TEST_F(PipelineErrorTest, DuplicateTopLevelKeyIsRefused) {
+  ExpectError(R"({"name":"c","project":"a","project":"b","source":{"plugin":"a"},
+                  "destination":{"plugin":"b"}})",
+              "$.project: given more than once");
+  ExpectError(R"({"name":"c","project":"a","source":{"plugin":"a"},"destination":{"plugin":"b"},
+                  "source":{"plugin":"c"}})",
+              "$.source: given more than once");
+}
+
+TEST_F(PipelineErrorTest, DuplicateKeyInsideBatchIsRefused) {
+  // The second value is out of range: it must not be hidden behind the first.
+  ExpectError(R"({"name":"c","project":"a","source":{"plugin":"a"},"destination":{"plugin":"b"},
+                  "batch":{"max_records":10,"max_records":0}})",
+              "$.batch.max_records: given more than once");
+}
+
+TEST_F(PipelineErrorTest, DuplicateKeysInNestedObjectsAreRefused) {
+  ExpectError(R"({"name":"c","project":"a","source":{"plugin":"a","plugin":"b"},
+                  "destination":{"plugin":"b"}})",
+              "$.source.plugin: given more than once");
+  ExpectError(R"({"name":"c","project":"a","source":{"plugin":"a"},"destination":{"plugin":"b"},
+                  "retry":{"max_attempts":2,"max_attempts":3}})",
+              "$.retry.max_attempts: given more than once");
+  ExpectError(R"({"name":"c","project":"a","source":{"plugin":"a"},"destination":{"plugin":"b"},
+                  "schedule":{"every":"1h","every":"2h"}})",
+              "$.schedule.every: given more than once");
+}
+
+// A NUL byte is valid JSON (\u0000) but the project reaches plugins as a C string, where it
+// would be cut at the NUL.
+TEST_F(PipelineErrorTest, NulByteInProjectIsRefused) {
+  ExpectError(R"({"name":"c","project":"de\u0000mo","source":{"plugin":"a"},
+                  "destination":{"plugin":"b"}})",
+              "$.project: must not contain a NUL byte");
+}
+
+TEST_F(PipelineErrorTest, NulByteInAnyStringFieldIsRefused) {
+  ExpectError(R"({"name":"c","project":"a","stream":"events\u0000","source":{"plugin":"a"},
+                  "destination":{"plugin":"b"}})",
+              "$.stream: must not contain a NUL byte");
+  ExpectError(R"({"name":"c","project":"a","source":{"plugin":"a\u0000b"},
+                  "destination":{"plugin":"b"}})",
+              "$.source.plugin: must not contain a NUL byte");
+  ExpectError(R"({"name":"c","project":"a","source":{"plugin":"a"},"destination":{"plugin":"b"},
+                  "schedule":{"daily":"02:00","timezone":"UTC\u0000"}})",
+              "$.schedule.timezone: must not contain a NUL byte");
+  ExpectError(R"({"name":"c","project":"a","source":{"plugin":"a"},"destination":{"plugin":"b"},
+                  "description":"x\u0000y"})",
+              "$.description: must not contain a NUL byte");
+  ExpectError(R"({"name":"c","project":"a","source":{"plugin":"a"},"destination":{"plugin":"b"},
+                  "description":5})",
+              "$.description: expected a string, got number");
 }
 
 TEST_F(PipelineTest, SchedulesParse) {
