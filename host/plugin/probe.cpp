@@ -159,8 +159,8 @@ Status ProbeInChild(const fs::path& path, int timeout_ms) {
     return Status::Error(std::string("could not be probed: fork: ") + std::strerror(errno));
   }
   if (pid == 0) {
-    ::close(fds[0]);
-    RunChild(fds[1], path_string);
+    read_end.reset();  // close() only: async-signal-safe in the forked child
+    RunChild(write_end.get(), path_string);
   }
   write_end.reset();
 

@@ -147,23 +147,22 @@ bool IsValidPipelineFileName(std::string_view name) {
 // Pipeline lock: an open file description holding flock(LOCK_EX). Closing it (or the process
 // dying) releases the lock. Lock files are never unlinked: unlinking while another process has
 // opened but not yet locked the file would let two processes "hold" different inodes. The
-// descriptor is a weir::UniqueFd (weir/files.hpp) until FlockPipelineLock takes it over.
+// descriptor is owned by a weir::UniqueFd (weir/files.hpp) from open() to release.
 
 class FlockPipelineLock final : public PipelineLock {
  public:
-  explicit FlockPipelineLock(int fd) : fd_(fd) {}
+  explicit FlockPipelineLock(UniqueFd fd) : fd_(std::move(fd)) {}
   FlockPipelineLock(const FlockPipelineLock&) = delete;
   FlockPipelineLock& operator=(const FlockPipelineLock&) = delete;
   ~FlockPipelineLock() override {
     // Clear the pid first so a stale number never names a process that no longer holds it.
-    if (ftruncate(fd_, 0) != 0) {
-      // Nothing useful to do: the lock is still released by close().
+    if (ftruncate(fd_.get(), 0) != 0) {
+      // Nothing useful to do: the lock is still released when fd_ closes the descriptor.
     }
-    close(fd_);
   }
 
  private:
-  int fd_;
+  UniqueFd fd_;  // closed (releasing the flock) by its destructor
 };
 
 /// Reads the pid the holder wrote; 0 when unknown (the holder may be between flock and write).
@@ -384,7 +383,7 @@ Result<std::unique_ptr<PipelineLock>> SqliteStateStore::TryLockPipeline(
     return Status::Error("cannot lock pipeline '" + pipeline + "': writing pid to " +
                          file.string() + ": " + ErrnoText(err));
   }
-  auto lock = std::make_unique<FlockPipelineLock>(fd.release());
+  auto lock = std::make_unique<FlockPipelineLock>(std::move(fd));
   return std::unique_ptr<PipelineLock>(std::move(lock));
 }
 
