@@ -286,6 +286,157 @@ TEST(Batch, EmptyBuilderGivesAnEmptyBatch) {
   weir_batch_release(&batch);
 }
 
+// BatchBuilder::AppendNdjson: a buffer that already is NDJSON, taken over with its starts.
+
+TEST(Batch, AppendNdjsonTakesOverAValidBufferAndKeepsTheRecords) {
+  weir::BatchBuilder builder;
+  builder.Add(R"({"event":"first"})", 1, 1);  // not empty: the buffer is appended, not moved
+  std::string ndjson = "{\"a\":1}\n\n{\"c\":3}\n";  // an empty record is a record, as with Add()
+  const size_t starts[] = {0, 8, 9};
+  const int64_t times[] = {10, 20, 30};
+  const uint64_t seqs[] = {2, 3, 4};
+  builder.AppendNdjson(std::move(ndjson), starts, times, seqs, 3);
+  EXPECT_TRUE(builder.status().ok()) << builder.status().message();
+  ASSERT_EQ(builder.count(), 4u);
+
+  weir::BatchBuilder moved;  // empty: takes the buffer over
+  std::string only = "{}\n{\"b\":2}\n";
+  const size_t only_starts[] = {0, 3};
+  moved.AppendNdjson(std::move(only), only_starts, times, seqs, 2);
+  EXPECT_TRUE(moved.status().ok()) << moved.status().message();
+
+  weir_batch batch{};
+  builder.Release(&batch);
+  const weir::BatchView view(&batch);
+  ASSERT_EQ(view.count(), 4u);
+  EXPECT_EQ(view.record(0), R"({"event":"first"})");
+  EXPECT_EQ(view.record(1), R"({"a":1})");
+  EXPECT_EQ(view.record(2), "");
+  EXPECT_EQ(view.record(3), R"({"c":3})");
+  EXPECT_EQ(view.event_time_ms(3), 30);
+  EXPECT_EQ(view.ingest_seq(1), 2u);
+  weir_batch_release(&batch);
+
+  weir_batch second{};
+  moved.Release(&second);
+  const weir::BatchView view2(&second);
+  ASSERT_EQ(view2.count(), 2u);
+  EXPECT_EQ(view2.record(0), "{}");
+  EXPECT_EQ(view2.record(1), R"({"b":2})");
+  weir_batch_release(&second);
+}
+
+TEST(Batch, AppendNdjsonOfNothingIsANoOp) {
+  weir::BatchBuilder builder;
+  builder.AppendNdjson(std::string(), nullptr, nullptr, nullptr, 0);
+  EXPECT_TRUE(builder.status().ok()) << builder.status().message();
+  EXPECT_EQ(builder.count(), 0u);
+  builder.Add("{}", 1, 1);
+  builder.AppendNdjson(std::string(), nullptr, nullptr, nullptr, 0);
+  EXPECT_TRUE(builder.status().ok()) << builder.status().message();
+  EXPECT_EQ(builder.count(), 1u);
+  EXPECT_EQ(builder.bytes(), 3u);
+}
+
+// Each bad layout is refused with a message naming the problem; nothing is appended and the
+// caller's buffer is left alone; the first error sticks.
+TEST(Batch, AppendNdjsonRefusesABadLayoutAndAppendsNothing) {
+  const int64_t times[] = {1, 2, 3};
+  const uint64_t seqs[] = {1, 2, 3};
+  struct Case {
+    const char* what;
+    std::string ndjson;
+    std::vector<size_t> starts;
+    const char* message;
+  } cases[] = {
+      {"data without records", "{}\n", {},
+       "BatchBuilder::AppendNdjson: no records but 3 bytes of data"},
+      {"first start not 0", "{}\n{}\n", {3, 3},
+       "BatchBuilder::AppendNdjson: starts[0] is 3, not 0"},
+      {"starts decreasing", "{}\n{}\n{}\n", {0, 6, 3},
+       "BatchBuilder::AppendNdjson: starts[2] is 3 after starts[1] 6 (starts must increase and "
+       "stay below the 9 bytes of data)"},
+      {"a start repeated", "{}\n{}\n", {0, 0},
+       "BatchBuilder::AppendNdjson: starts[1] is 0 after starts[0] 0 (starts must increase and "
+       "stay below the 6 bytes of data)"},
+      {"a start past the data", "{}\n{}\n", {0, 6},
+       "BatchBuilder::AppendNdjson: starts[1] is 6 after starts[0] 0 (starts must increase and "
+       "stay below the 6 bytes of data)"},
+      {"a start inside a record", "{\"a\":1}\n{}\n", {0, 4},
+       "BatchBuilder::AppendNdjson: record 0 does not end in '\\n' (byte 3)"},
+      {"last record without newline", "{}\n{}", {0, 3},
+       "BatchBuilder::AppendNdjson: record 1 (the last) does not end in '\\n'"},
+      {"records but no data", "", {0},
+       "BatchBuilder::AppendNdjson: record 0 (the last) does not end in '\\n'"},
+  };
+  for (auto& c : cases) {
+    SCOPED_TRACE(c.what);
+    weir::BatchBuilder builder;
+    builder.Add("{\"kept\":1}", 1, 1);
+    const std::string original = c.ndjson;
+    builder.AppendNdjson(std::move(c.ndjson), c.starts.empty() ? nullptr : c.starts.data(), times,
+                         seqs, c.starts.size());
+    EXPECT_EQ(builder.status().code(), WEIR_ERROR);
+    EXPECT_EQ(builder.status().message(), c.message);
+    EXPECT_EQ(c.ndjson, original);  // not moved from
+    EXPECT_EQ(builder.count(), 1u);
+    EXPECT_EQ(builder.bytes(), 11u);
+    // The first error sticks: a later good call appends but does not clear it.
+    std::string good = "{}\n";
+    const size_t zero = 0;
+    builder.AppendNdjson(std::move(good), &zero, times, seqs, 1);
+    EXPECT_EQ(builder.status().message(), c.message);
+  }
+  // NULL arrays with records.
+  weir::BatchBuilder builder;
+  const size_t starts[] = {0};
+  builder.AppendNdjson("{}\n", starts, nullptr, seqs, 1);
+  EXPECT_EQ(builder.status().message(),
+            "BatchBuilder::AppendNdjson: NULL starts, event_time_ms or ingest_seq for 1 records");
+  weir::BatchBuilder empty_builder;  // an empty builder must not take the buffer over either
+  std::string kept = "{}\n";
+  const size_t bad[] = {1};
+  empty_builder.AppendNdjson(std::move(kept), bad, times, seqs, 1);
+  EXPECT_EQ(kept, "{}\n");
+  EXPECT_EQ(empty_builder.bytes(), 0u);
+  EXPECT_FALSE(empty_builder.status().ok());
+}
+
+// The read trampoline fails the read with the builder's error instead of delivering a batch.
+struct BadNdjsonSource : weir::Source {
+  static weir::Result<std::unique_ptr<BadNdjsonSource>> Open(std::string_view, weir::Host) {
+    return std::make_unique<BadNdjsonSource>();
+  }
+  weir::Status Check() override { return weir::Status::OK(); }
+  weir::Status Read(const weir::ReadRequest&, weir::BatchBuilder& out) override {
+    const size_t starts[] = {0, 2};  // record 0 is "{}\n": the second start is off by one
+    const int64_t times[] = {1, 2};
+    const uint64_t seqs[] = {1, 2};
+    out.AppendNdjson("{}\n{}\n", starts, times, seqs, 2);
+    out.set_high_watermark("wm");
+    return weir::Status::OK();  // the source does not look at status(): the SDK does
+  }
+};
+
+TEST(Batch, ReadTrampolineFailsTheReadOnARefusedAppendNdjson) {
+  weir::internal::Instance<BadNdjsonSource> instance{std::make_unique<BadNdjsonSource>(),
+                                                     weir::Host()};
+  weir_read_request request{};
+  request.struct_size = sizeof(request);
+  request.mode = WEIR_READ_RANGE;
+  request.stream = "events";
+  weir_batch batch{};
+  weir_error error{};
+  EXPECT_EQ(weir::internal::ReadImpl<BadNdjsonSource>(
+                reinterpret_cast<weir_instance*>(&instance), &request, &batch, &error),
+            WEIR_ERROR);
+  EXPECT_STREQ(error.message,
+               "read: BatchBuilder::AppendNdjson: record 0 does not end in '\\n' (byte 1)");
+  weir_error_release(&error);
+  EXPECT_EQ(batch.release, nullptr);  // no batch handed over
+  EXPECT_EQ(batch.count, 0u);
+}
+
 TEST(Batch, ReleaseTwiceIsSafe) {
   weir::BatchBuilder builder;
   builder.Add("{}", 1, 1);

@@ -291,8 +291,24 @@ class BatchBuilder {
   /// followed by '\n', back to back, nothing else; `starts[i]` is where record i begins. An
   /// empty builder takes the buffer over without copying it: the fast path for a source whose
   /// storage already holds NDJSON (sdk-source's store reads).
+  ///
+  /// The layout is checked in O(count), without reading the records' bytes: `count` 0 needs an
+  /// empty `ndjson`; otherwise the arrays must not be null, starts[0] must be 0, the starts must
+  /// increase strictly and stay inside `ndjson`, and the byte before each next start and the
+  /// last byte of `ndjson` must be '\n' (so every record ends in its own newline). A wrong
+  /// `starts` would otherwise cut records in the wrong places. On a violation nothing is
+  /// appended (`ndjson` is left as it was) and the builder keeps the first such error, a
+  /// WEIR_ERROR naming the index, in status(). The function stays void, so existing callers
+  /// compile unchanged; the SDK's read trampoline checks status() after Source::Read and fails
+  /// the read with it instead of handing the host a batch (a source that builds a batch
+  /// outside Read() checks status() itself).
   void AppendNdjson(std::string&& ndjson, const size_t* starts, const int64_t* event_time_ms,
                     const uint64_t* ingest_seq, size_t count) {
+    Status layout = CheckNdjsonLayout(ndjson, starts, event_time_ms, ingest_seq, count);
+    if (!layout.ok()) {
+      if (status_.ok()) status_ = std::move(layout);
+      return;
+    }
     const size_t base = data_.size();
     if (base == 0) {
       data_ = std::move(ndjson);
@@ -308,6 +324,8 @@ class BatchBuilder {
       seqs_.push_back(ingest_seq[i]);
     }
   }
+  /// OK, or the first error of an AppendNdjson() whose input was refused (see there).
+  const Status& status() const { return status_; }
   size_t count() const { return times_.size(); }
   size_t bytes() const { return data_.size(); }
   void set_high_watermark(std::string wm) { high_watermark_ = std::move(wm); }
@@ -339,6 +357,44 @@ class BatchBuilder {
     std::vector<size_t> offsets;
     std::string wm;
   };
+  /// AppendNdjson()'s input check; see there.
+  static Status CheckNdjsonLayout(std::string_view ndjson, const size_t* starts,
+                                  const int64_t* event_time_ms, const uint64_t* ingest_seq,
+                                  size_t count) {
+    const std::string where = "BatchBuilder::AppendNdjson: ";
+    if (count == 0) {
+      if (ndjson.empty()) return Status::OK();
+      return Status::Error(where + "no records but " + std::to_string(ndjson.size()) +
+                           " bytes of data");
+    }
+    if (starts == nullptr || event_time_ms == nullptr || ingest_seq == nullptr) {
+      return Status::Error(where + "NULL starts, event_time_ms or ingest_seq for " +
+                           std::to_string(count) + " records");
+    }
+    if (starts[0] != 0) {
+      return Status::Error(where + "starts[0] is " + std::to_string(starts[0]) + ", not 0");
+    }
+    for (size_t i = 1; i < count; ++i) {
+      if (starts[i] <= starts[i - 1] || starts[i] >= ndjson.size()) {
+        return Status::Error(where + "starts[" + std::to_string(i) + "] is " +
+                             std::to_string(starts[i]) + " after starts[" +
+                             std::to_string(i - 1) + "] " + std::to_string(starts[i - 1]) +
+                             " (starts must increase and stay below the " +
+                             std::to_string(ndjson.size()) + " bytes of data)");
+      }
+      if (ndjson[starts[i] - 1] != '\n') {
+        return Status::Error(where + "record " + std::to_string(i - 1) +
+                             " does not end in '\\n' (byte " + std::to_string(starts[i] - 1) +
+                             ")");
+      }
+    }
+    if (ndjson.empty() || ndjson.back() != '\n') {
+      return Status::Error(where + "record " + std::to_string(count - 1) +
+                           " (the last) does not end in '\\n'");
+    }
+    return Status::OK();
+  }
+
   static void ReleaseBatch(weir_batch* b) noexcept {
     delete static_cast<Owned*>(b->private_data);
     b->private_data = nullptr;
@@ -354,6 +410,7 @@ class BatchBuilder {
   std::vector<uint64_t> seqs_;
   std::vector<size_t> offsets_;
   std::string high_watermark_;
+  Status status_;  // the first refused AppendNdjson(), if any
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -516,6 +573,8 @@ weir_status ReadImpl(weir_instance* i, const weir_read_request* req, weir_batch*
     r.bound_wm = ToView(req->bound_wm);
     BatchBuilder builder;
     WEIR_RETURN_NOT_OK(inst->impl->Read(r, builder));
+    // A refused AppendNdjson() fails the read rather than delivering a partial batch.
+    if (!builder.status().ok()) return builder.status().WithContext("read");
     builder.Release(out);
     return Status::OK();
   });
