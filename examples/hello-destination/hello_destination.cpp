@@ -1,7 +1,8 @@
 // examples/hello-destination/hello_destination.cpp — a complete, small weir destination plugin.
 //
 // Writes every batch to `<dir>/<stream>/<idempotency_key>.ndjson`, exactly the NDJSON bytes the
-// source produced. It shows the three things every destination must get right:
+// source produced (stream and key made safe, bounded file names by weir::KeyFileName). It shows
+// the three things every destination must get right:
 //   - configuration: parse and validate the JSON config in Open(), name the bad field;
 //   - idempotency: a replayed key (same key, same records, after a crash) is a no-op;
 //   - durability: Flush() returns OK only once everything written so far survives a power cut.
@@ -239,24 +240,6 @@ weir::Status SyncDir(const std::string& dir) {
   return weir::Status::OK();
 }
 
-/// Turns an arbitrary name into one safe file name component: bytes outside [A-Za-z0-9_.-],
-/// and a leading '.', become %XX. Distinct names stay distinct, so keys never collide.
-std::string FileNamePart(std::string_view name) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (size_t i = 0; i < name.size(); ++i) {
-    const auto c = static_cast<unsigned char>(name[i]);
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                       c == '_' || c == '-' || (c == '.' && i > 0);
-    if (plain) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 0xF]};
-    }
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The destination
 
@@ -283,8 +266,12 @@ class HelloDestination : public weir::Destination {
   weir::Status Write(const weir::WriteRequest& request) override {
     if (request.idempotency_key.empty()) return weir::Status::Error("write: empty idempotency key");
     if (request.stream.empty()) return weir::Status::Error("write: empty stream name");
-    const std::string stream_dir = config_.dir + "/" + FileNamePart(request.stream);
-    const std::string path = stream_dir + "/" + FileNamePart(request.idempotency_key) + ".ndjson";
+    // weir::KeyFileName (weir/files.hpp) makes any stream or key one safe, bounded file name
+    // component: '/' and other unsafe bytes never reach the path, and a long key cannot make
+    // the name exceed NAME_MAX (ENAMETOOLONG), even with the ".ndjson" or temporary suffix.
+    const std::string key_name = weir::KeyFileName(request.idempotency_key);
+    const std::string stream_dir = config_.dir + "/" + weir::KeyFileName(request.stream);
+    const std::string path = stream_dir + "/" + key_name + ".ndjson";
     WEIR_RETURN_NOT_OK(MakeDir(config_.dir));
     WEIR_RETURN_NOT_OK(MakeDir(stream_dir));
 
@@ -297,7 +284,7 @@ class HelloDestination : public weir::Destination {
       return weir::Status::OK();
     }
 
-    std::string temp = stream_dir + "/." + FileNamePart(request.idempotency_key) + ".XXXXXX";
+    std::string temp = stream_dir + "/." + key_name + ".XXXXXX";
     WEIR_RETURN_NOT_OK(WriteSyncedTempFile(temp, request.batch.data()));
     TempFileGuard guard(temp);
     if (::rename(temp.c_str(), path.c_str()) != 0) {

@@ -5,7 +5,8 @@
 // Loads the plugin as the host does, then checks its contract from the outside: the
 // descriptor, config errors that name the field, check() leaving no probe behind, a write that
 // lands as <dir>/<stream>/<key>.ndjson with exactly the batch's bytes, a replayed key that
-// changes nothing, path-hostile keys staying inside their stream directory, and a check() on an
+// changes nothing, path-hostile keys staying inside their stream directory, keys longer than
+// NAME_MAX written under weir::KeyFileName's bounded name, and a check() on an
 // unusable directory that says which step failed. Prints "OK" and exits 0, or names each
 // failure and exits 1.
 #include <dlfcn.h>
@@ -18,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "weir/files.hpp"
 #include "weir/plugin.hpp"
 #include "weir/validate.hpp"
 
@@ -190,12 +192,14 @@ int main(int argc, char** argv) {
   Expect(fs::is_directory(out), "check creates dir");
   Expect(ListDir(out).empty(), "check leaves no probe file behind");
 
-  // A write lands under <dir>/<stream>/<key>.ndjson, byte for byte; ':' is escaped.
+  // A write lands under <dir>/<stream>/<weir::KeyFileName(key)>.ndjson, byte for byte.
   status = driver.Write(instance, "events", "pipe:events:1",
                         {R"({"event":"a"})", R"({"event":"b"})"});
   Expect(status.ok(), "write: " + status.ToString());
   Expect(driver.Flush(instance).ok(), "flush");
-  const fs::path file = out / "events" / "pipe%3Aevents%3A1.ndjson";
+  const fs::path file = out / "events" / (weir::KeyFileName("pipe:events:1") + ".ndjson");
+  Expect(weir::KeyFileName("pipe:events:1").rfind("pipe_events_1.x", 0) == 0,
+         "':' replaced and the name hashed: " + file.string());
   Expect(ReadFile(file) == "{\"event\":\"a\"}\n{\"event\":\"b\"}\n",
          "file " + file.string() + " holds the batch's NDJSON");
 
@@ -209,9 +213,26 @@ int main(int argc, char** argv) {
   // Keys cannot escape their stream directory.
   status = driver.Write(instance, "users", "../evil", {"{}"});
   Expect(status.ok(), "write with key '../evil': " + status.ToString());
-  Expect(fs::exists(out / "users" / "%2E.%2Fevil.ndjson"), "'../evil' written as %2E.%2Fevil");
+  Expect(fs::exists(out / "users" / (weir::KeyFileName("../evil") + ".ndjson")),
+         "'../evil' written as " + weir::KeyFileName("../evil") + ".ndjson");
   Expect(!fs::exists(out / "evil.ndjson") && !fs::exists(scratch / "evil.ndjson"),
          "'../evil' did not escape");
+  Expect(ListDir(out / "users").size() == 1, "'../evil' made exactly one file in its stream dir");
+
+  // A key far beyond NAME_MAX (255 bytes) still makes a valid file name: it is cut and hashed
+  // rather than failing with ENAMETOOLONG; two long keys differing only at the end stay apart.
+  const std::string long_key(1000, 'k');
+  const std::string long_key2 = long_key + "2";
+  status = driver.Write(instance, "long", long_key.c_str(), {R"({"n":1})"});
+  Expect(status.ok(), "write with a 1000-byte key: " + status.ToString());
+  status = driver.Write(instance, "long", long_key2.c_str(), {R"({"n":2})"});
+  Expect(status.ok(), "write with a 1001-byte key: " + status.ToString());
+  Expect(driver.Flush(instance).ok(), "flush after long keys");
+  Expect(ReadFile(out / "long" / (weir::KeyFileName(long_key) + ".ndjson")) == "{\"n\":1}\n",
+         "1000-byte key written under its KeyFileName");
+  Expect(ReadFile(out / "long" / (weir::KeyFileName(long_key2) + ".ndjson")) == "{\"n\":2}\n",
+         "1001-byte key written under its own KeyFileName");
+  Expect(ListDir(out / "long").size() == 2, "two long keys, two files, no temporary left");
   plugin.destination->close(instance);
 
   // check() on a directory whose parent is missing names the failing step and the path.

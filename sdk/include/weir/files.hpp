@@ -8,8 +8,8 @@
 //
 //   const std::string path = dir + "/" + weir::KeyFileName(request.idempotency_key) + ".ndjson";
 //   weir::UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-//   if (!fd.valid()) return Errno("creating", temp);
-//   ...write, fsync...
+//   if (!fd.valid()) return Errno("creating", temp);   // Errno, ErrnoStatus: the plugin's own
+//   ...write, fsync...                                 // errno-to-Status helpers
 //   if (int err = fd.Close(); err != 0) return ErrnoStatus("closing", temp, err);
 #ifndef WEIR_FILES_HPP
 #define WEIR_FILES_HPP
