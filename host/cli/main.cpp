@@ -25,28 +25,15 @@
 #include "plugin/loader.hpp"
 #include "run/runner.hpp"
 #include "run/service_runner.hpp"
+#include "cli/commands.hpp"
 #include "state/state_store.hpp"
 #include "weir/testkit.hpp"
 
-namespace po = boost::program_options;
-namespace fs = std::filesystem;
-using namespace weir;        // NOLINT: a .cpp at the edge of the program
-using namespace weir::host;  // NOLINT
+using namespace weir;             // NOLINT: a .cpp at the edge of the program
+using namespace weir::host;       // NOLINT
+using namespace weir::host::cli;  // NOLINT
 
 namespace {
-
-std::atomic<bool> g_cancel{false};
-
-void OnSignal(int) { g_cancel.store(true); }
-
-void InstallSignalHandlers() {
-  struct sigaction sa {};
-  sa.sa_handler = &OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: blocking calls return EINTR and notice the flag
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
 
 const char* kUsage = R"(weir — export product-analytics events and profiles to your warehouse or bucket
 
@@ -54,8 +41,14 @@ Usage: weir [global options] COMMAND [command options]
 
 Commands:
   run PIPELINE              run a pipeline until it is caught up (effectively-once)
+  backfill PIPELINE         export history day by day: --from DATE --to DATE, --status, --redo
+  serve                     the daemon: runs pipelines on their schedules, hosts the collector,
+                            serves /healthz, /metrics and /status over HTTP
+  schedule PIPELINE         print the next fire times of a pipeline's schedule (--next N)
+  status                    every pipeline: phase, watermark, lag, last and next run, backfill
   runs [PIPELINE]           show run history (newest first)
   logs RUN_ID               print the log of one run
+  metrics PIPELINE          rows and bytes per run over time (sparkline on a terminal, --json)
   pipeline list             list the pipelines in the pipelines directory
   pipeline show NAME        show one pipeline (secrets stay as ${VAR} references)
   pipeline validate [NAME]  check pipeline files and each plugin's config (all if no NAME)
@@ -72,23 +65,15 @@ Examples:
   weir --pipelines-dir examples/pipelines pipeline validate
   weir --pipelines-dir examples/pipelines run demo-events
   weir runs demo-events --limit 5
+  weir backfill demo-events --from 2026-11-01 --to 2026-11-30
+  weir serve --http 127.0.0.1:8080
   weir plugins check build/plugins/libweir-file-destination.so \
        --destination-config '{"dir": "/tmp/out"}'
 
 Exit codes: 0 ok (also when there was no new data), 1 run failed, 2 usage or config error,
-3 plugin missing or refused, 4 state store error, 5 pipeline already running, 130 cancelled.
+3 plugin missing or refused, 4 state store error, 5 pipeline already running, 6 a bounded step
+(--max-batches, backfill --step) stopped with more work waiting, 130 cancelled.
 )";
-
-struct Globals {
-  fs::path exe;
-  fs::path data_dir;
-  std::string plugins_dir;     // as given (may hold ':'-separated dirs)
-  fs::path pipelines_dir;
-  bool quiet = false;
-
-  fs::path state_db() const { return data_dir / "state.db"; }
-  fs::path logs_dir() const { return data_dir / "logs"; }
-};
 
 fs::path DefaultDataDir() {
   if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && x[0] != '\0') {
@@ -98,67 +83,6 @@ fs::path DefaultDataDir() {
     return fs::path(h) / ".local" / "state" / "weir";
   }
   return fs::path(".weir");
-}
-
-int Fail(int code, const std::string& message) {
-  std::cerr << "weir: " << message << "\n";
-  return code;
-}
-
-std::string FormatTime(int64_t ms) {
-  if (ms <= 0) return "-";
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
-
-/// Parses a subcommand's options; prints its help and returns false on --help.
-bool ParseSub(const std::vector<std::string>& args, po::options_description& desc,
-              po::positional_options_description& pos, po::variables_map& vm,
-              const std::string& usage) {
-  desc.add_options()("help,h", "show this help");
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  if (vm.count("help") != 0U) {
-    std::cout << usage << "\n" << desc << "\n";
-    return false;
-  }
-  po::notify(vm);
-  return true;
-}
-
-PluginRegistry LoadRegistry(const Globals& g) {
-  // g.plugins_dir already holds --plugins-dir, else WEIR_PLUGINS_DIR (program_options merged it).
-  return PluginRegistry::Scan(DefaultPluginDirs(g.exe, g.plugins_dir, nullptr));
-}
-
-Result<std::unique_ptr<StateStore>> OpenStore(const Globals& g) {
-  return OpenSqliteStateStore(g.state_db());
-}
-
-/// A plugin config given on the command line as JSON text or @FILE, with ${ENV} references
-/// resolved as in a pipeline file, so a secret never has to be typed (or land in the shell
-/// history): "password": "${SNOWFLAKE_PASSWORD}". `flag` names the option in errors. An empty
-/// value stays empty (no config given) if `optional`.
-Result<std::string> ReadConfigArg(const std::string& v, const std::string& flag,
-                                  bool optional = true) {
-  if (v.empty() && optional) return v;
-  std::string text = v;
-  std::string origin = flag;
-  if (v[0] == '@') {
-    origin = v.substr(1);
-    std::ifstream in(origin, std::ios::binary);
-    if (!in) {
-      return Status::InvalidConfig(flag + ": cannot read config file " + origin + ": " +
-                                   std::strerror(errno));
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
-  }
-  return ResolveConfigJson(text, origin, ProcessEnv());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,12 +328,17 @@ int CmdPipeline(const Globals& g, const std::vector<std::string>& args) {
 int CmdRun(const Globals& g, const std::vector<std::string>& args) {
   po::options_description desc("weir run");
   desc.add_options()("pipeline", po::value<std::string>()->required(), "pipeline name or file")(
-      "no-progress", "no live progress line even on a terminal");
+      "no-progress", "no live progress line even on a terminal")(
+      "max-batches", po::value<uint64_t>()->default_value(0),
+      "stop after N committed batches and exit 6 if more may be waiting (0 = until caught up; "
+      "`weir serve` runs bounded steps like this)")(
+      "kind", po::value<std::string>()->default_value("incremental"),
+      "the kind recorded in run history: incremental or scheduled");
   po::positional_options_description pos;
   pos.add("pipeline", 1);
   po::variables_map vm;
   if (!ParseSub(args, desc, pos, vm,
-                "Usage: weir run PIPELINE [--no-progress]\n"
+                "Usage: weir run PIPELINE [--no-progress] [--max-batches N]\n"
                 "Exports everything new since the last committed batch, batch by batch, until "
                 "caught up.\nA batch interrupted by a crash is replayed first with the same key, "
                 "so nothing is lost or duplicated.")) {
@@ -426,6 +355,11 @@ int CmdRun(const Globals& g, const std::vector<std::string>& args) {
   opt.progress = vm.count("no-progress") == 0U && isatty(STDERR_FILENO) != 0 && !g.quiet;
   opt.echo_logs = !g.quiet;
   opt.cancel = &g_cancel;
+  opt.max_batches = vm["max-batches"].as<uint64_t>();
+  opt.kind = vm["kind"].as<std::string>();
+  if (opt.kind != "incremental" && opt.kind != "scheduled") {
+    return Fail(kExitUsage, "--kind: expected incremental or scheduled, found '" + opt.kind + "'");
+  }
   RunOutcome out = RunPipeline(*p, reg, **store, opt);
   if (out.run_id == 0) {
     return Fail(out.exit_code, out.error.message());
@@ -603,6 +537,7 @@ int main(int argc, char** argv) {
               vm);
     if (vm.count("config") != 0U) {
       const std::string file = vm["config"].as<std::string>();
+      g.config_file = file;
       std::ifstream in(file);
       if (!in) return Fail(kExitUsage, "cannot read config file " + file);
       po::options_description file_opts;
@@ -631,6 +566,11 @@ int main(int argc, char** argv) {
 
     const std::string& cmd = command;
     if (cmd == "run") return CmdRun(g, sub_args);
+    if (cmd == "backfill") return CmdBackfill(g, sub_args);
+    if (cmd == "serve") return CmdServe(g, sub_args);
+    if (cmd == "schedule") return CmdSchedule(g, sub_args);
+    if (cmd == "status") return CmdStatus(g, sub_args);
+    if (cmd == "metrics") return CmdMetrics(g, sub_args);
     if (cmd == "runs") return CmdRuns(g, sub_args);
     if (cmd == "logs") return CmdLogs(g, sub_args);
     if (cmd == "pipeline" || cmd == "pipelines") return CmdPipeline(g, sub_args);

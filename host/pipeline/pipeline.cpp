@@ -313,7 +313,7 @@ Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLo
   object root(doc);
   WEIR_RETURN_NOT_OK(CheckKeys(ctx, root, "$",
                                {"name", "project", "stream", "source", "destination", "schedule",
-                                "batch", "retry", "description"}));
+                                "start", "batch", "retry", "description"}));
   Pipeline p;
   p.file = file;
   WEIR_ASSIGN_OR_RETURN(p.name, GetRequiredString(ctx, root, "$", "name"));
@@ -337,6 +337,13 @@ Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLo
   WEIR_ASSIGN_OR_RETURN(p.source, ParsePluginRef(ctx, root, "source", env));
   WEIR_ASSIGN_OR_RETURN(p.destination, ParsePluginRef(ctx, root, "destination", env));
   WEIR_ASSIGN_OR_RETURN(p.schedule, ParseSchedule(ctx, root));
+  WEIR_ASSIGN_OR_RETURN(p.start, GetOptionalString(ctx, root, "$", "start", "beginning"));
+  if (p.start != "beginning" && p.start != "now") {
+    return ctx.Err("$.start", "expected \"beginning\" (the incremental export starts with the "
+                              "oldest record) or \"now\" (it starts with what arrives after its "
+                              "first run; `weir backfill` exports the history), found \"" +
+                                  p.start + "\"");
+  }
 
   WEIR_ASSIGN_OR_RETURN(std::optional<object> batch_obj, GetObject(ctx, root, "$", "batch", false));
   if (batch_obj) {

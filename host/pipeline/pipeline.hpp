@@ -67,6 +67,10 @@ struct Pipeline {
   PluginRef source;
   PluginRef destination;
   Schedule schedule;
+  /// Where the incremental export starts, fixed at the pipeline's first run or backfill:
+  /// "beginning" (default: the oldest record; backfill then has nothing left to do) or "now"
+  /// (what arrives after that moment; `weir backfill` exports the history before it, by day).
+  std::string start = "beginning";
   BatchLimits batch;
   RetryPolicy retry;
 };

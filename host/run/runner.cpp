@@ -304,6 +304,10 @@ Status Runner::Loop() {
     uint64_t before = out_.batches;
     WEIR_RETURN_NOT_OK(ProcessBatch(std::move(intent), /*replay=*/false));
     if (out_.batches == before) return Status::OK();  // caught up
+    if (opt_.max_batches != 0 && out_.batches >= opt_.max_batches) {
+      out_.caught_up = false;  // the step limit: more may be waiting
+      return Status::OK();
+    }
   }
 }
 
@@ -369,7 +373,7 @@ RunOutcome Runner::Run() {
   }
   if (s.ok()) {
     out_.status = out_.batches == 0 ? "no_data" : "succeeded";
-    out_.exit_code = kExitOk;
+    out_.exit_code = out_.caught_up ? kExitOk : kExitMoreToDo;
   } else if (s.code() == WEIR_CANCELLED) {
     out_.status = "cancelled";
     out_.exit_code = kExitCancelled;
@@ -389,6 +393,12 @@ RunOutcome Runner::Run() {
     log_->error("run {} {}: {} (after {} rows in {} batches){}", out_.run_id, out_.status,
                 s.ToString(), out_.rows, out_.batches,
                 metrics_line.empty() ? "" : "; metrics:" + metrics_line);
+  }
+  if (!out_.metrics.empty()) {
+    Status ms = store_.SetRunMetrics(out_.run_id, out_.metrics);
+    if (!ms.ok() && ms.code() != WEIR_NOT_IMPLEMENTED) {
+      log_->warn("cannot record the metrics of run {}: {}", out_.run_id, ms.ToString());
+    }
   }
   Status fin = store_.FinishRun(out_.run_id, out_.status, s.ok() ? "" : s.ToString());
   if (!fin.ok()) {

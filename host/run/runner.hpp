@@ -38,6 +38,9 @@ enum ExitCode : int {
   kExitPlugin = 3,          ///< plugin missing, refused, or of the wrong kind/stream
   kExitState = 4,           ///< the state store cannot be opened or written
   kExitBusy = 5,            ///< the pipeline is already running in another process
+  /// Only for bounded steps (`weir run --max-batches N`, `weir backfill --step`): the step
+  /// ended at its limit with more work waiting; `weir serve` queues the pipeline again.
+  kExitMoreToDo = 6,
   kExitCancelled = 130,     ///< stopped by SIGINT/SIGTERM; the next run resumes
 };
 
@@ -46,6 +49,9 @@ struct RunOptions {
   bool progress = false;                  ///< live progress line on stderr (a TTY)
   bool echo_logs = true;                  ///< also log to stderr (info and above)
   std::string kind = "incremental";
+  /// Stop after this many committed batches (0 = run until caught up). `weir serve` runs
+  /// bounded steps so that one pipeline catching up cannot starve the others of its project.
+  uint64_t max_batches = 0;
   /// Set to true (e.g. by a signal handler) to stop after the current call returns.
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -57,6 +63,8 @@ struct RunOutcome {
   uint64_t bytes = 0;
   uint64_t batches = 0;
   uint64_t replayed = 0;  ///< pending intents replayed at the start
+  /// False when the run stopped at max_batches with more data possibly waiting.
+  bool caught_up = true;
   Status error;
   int exit_code = kExitOk;
   std::map<std::string, double> metrics;  ///< what plugins and the host counted

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,40 @@ struct RunRecord {
   std::string error;     ///< last error message for failed runs; never contains secrets
   std::string log_path;  ///< per-run log file
   int64_t pid = 0;       ///< process that ran it
+  /// What the host and plugins counted in this run (e.g. "host.retries"); set at its end.
+  std::map<std::string, double> metrics;
+};
+
+/// One calendar-day window of a backfill (DESIGN.md §7), a row of the backfill ledger.
+/// Keyed by (pipeline, stream, window_start_ms).
+struct BackfillWindow {
+  std::string pipeline;
+  std::string stream;
+  std::string day;              ///< "YYYY-MM-DD", the calendar day in the pipeline's zone
+  int64_t window_start_ms = 0;  ///< local midnight of `day`, UTC ms (inclusive)
+  int64_t window_end_ms = 0;    ///< next local midnight, UTC ms (exclusive); 23h/25h days too
+  /// pending (planned, not started) | running | done | failed | redo (asked to be re-exported)
+  std::string status = "pending";
+  std::string cursor_wm;        ///< watermark of the last committed batch within the window
+  uint64_t rows = 0;            ///< committed rows / bytes / batches of this window
+  uint64_t bytes = 0;
+  uint64_t batches = 0;
+  int64_t started_at_ms = 0;    ///< when the window's latest attempt started; 0 = never
+  int64_t ended_at_ms = 0;      ///< when it last ended (done or failed); 0 = not yet
+  int64_t duration_ms = 0;      ///< time spent in it over all attempts
+  std::string error;            ///< last error (failed windows); never contains secrets
+  int64_t run_id = 0;           ///< run of the latest attempt
+  int attempts = 0;             ///< attempts started
+  int redo_count = 0;           ///< times it was re-exported with --redo
+};
+
+/// The cut between history (backfill) and the incremental export of a (pipeline, stream):
+/// the incremental exports records after `watermark`; backfill windows only records at or
+/// before it (bound_wm = watermark; DESIGN.md §3). Fixed once, at first use.
+struct StartCut {
+  std::string watermark;  ///< empty = the beginning: the incremental exports all history
+  std::string mode;       ///< "beginning" | "now" (how it was chosen)
+  int64_t set_at_ms = 0;
 };
 
 /// Held while one process runs a pipeline; released by the destructor (and by the OS if the
@@ -96,7 +131,9 @@ class StateStore {
   /// has a pending intent or if intent.batch_seq != next_batch_seq.
   virtual Status RecordIntent(const Intent& intent) = 0;
 
-  /// In ONE transaction: sets the watermark to intent.to_wm, marks the intent committed,
+  /// In ONE transaction: sets the watermark to intent.to_wm (RANGE intents; a WINDOW intent
+  /// instead sets its ledger window's cursor_wm to to_wm and adds rows/bytes/1 batch to that
+  /// window, leaving the stream watermark alone), marks the intent committed,
   /// advances next_batch_seq, and adds rows/bytes/1 batch to run `run_id`'s counters.
   /// Fails if that intent is not the pending one (pipeline, stream, batch_seq, from_wm, to_wm,
   /// mode and window must match) or if run `run_id` does not exist; then nothing changes.
@@ -122,6 +159,76 @@ class StateStore {
   /// Newest first; `pipeline` empty = all pipelines; `limit` <= 0 = no limit.
   virtual Result<std::vector<RunRecord>> ListRuns(const std::string& pipeline, int limit) = 0;
   virtual Result<std::optional<RunRecord>> GetRun(int64_t run_id) = 0;
+
+  // ---- added for schedules, serve and backfill (schema 2). Defaults refuse, so a store that
+  // ---- does not have them yet still compiles; the SQLite store implements all of them.
+
+  /// Stores the counters of run `run_id` (replacing earlier ones).
+  virtual Status SetRunMetrics(int64_t run_id, const std::map<std::string, double>& metrics) {
+    (void)run_id, (void)metrics;
+    return Status::NotImplemented("this state store keeps no run metrics");
+  }
+  /// Marks runs still 'running' whose recorded pid is `pid` as `status` (a final status) with
+  /// `error`. `weir serve` calls it when a run's child process died (e.g. "killed by signal 11
+  /// (SIGSEGV)"). Returns how many were marked.
+  virtual Result<int> FinishRunsOfProcess(int64_t pid, const std::string& status,
+                                          const std::string& error) {
+    (void)pid, (void)status, (void)error;
+    return Status::NotImplemented("this state store cannot finish runs by process");
+  }
+
+  /// The start cut of (pipeline, stream), nullopt if none was fixed yet.
+  virtual Result<std::optional<StartCut>> GetStartCut(const std::string& pipeline,
+                                                      const std::string& stream) {
+    (void)pipeline, (void)stream;
+    return Status::NotImplemented("this state store keeps no start cut");
+  }
+  /// Fixes the start cut, once: in one transaction stores it and sets the incremental
+  /// watermark to cut.watermark. Fails (changing nothing) if a cut is already set, or if the
+  /// (pipeline, stream) has committed or pending batches (then its cut is implicitly "the
+  /// beginning" and is recorded as such by the caller).
+  virtual Status SetStartCut(const std::string& pipeline, const std::string& stream,
+                             const StartCut& cut) {
+    (void)pipeline, (void)stream, (void)cut;
+    return Status::NotImplemented("this state store keeps no start cut");
+  }
+
+  /// Adds the windows not yet in the ledger as 'pending'; windows already there (any status)
+  /// are left as they are. Returns how many were added.
+  virtual Result<int> PlanBackfill(const std::vector<BackfillWindow>& windows) {
+    (void)windows;
+    return Status::NotImplemented("this state store keeps no backfill ledger");
+  }
+  /// The ledger of (pipeline, stream), ordered by window_start_ms.
+  virtual Result<std::vector<BackfillWindow>> ListBackfill(const std::string& pipeline,
+                                                           const std::string& stream) {
+    (void)pipeline, (void)stream;
+    return Status::NotImplemented("this state store keeps no backfill ledger");
+  }
+  /// Writes the bookkeeping fields of an existing window (status, started/ended/duration,
+  /// error, run_id, attempts, redo_count). The progress fields (cursor_wm, rows, bytes,
+  /// batches) are only ever changed by CommitIntent of a WINDOW intent and by ResetWindow.
+  virtual Status UpdateBackfillWindow(const BackfillWindow& window) {
+    (void)window;
+    return Status::NotImplemented("this state store keeps no backfill ledger");
+  }
+  /// The committed WINDOW intents of one window, in batch_seq order (what --redo rewrites).
+  virtual Result<std::vector<Intent>> ListWindowIntents(const std::string& pipeline,
+                                                        const std::string& stream,
+                                                        int64_t window_start_ms) {
+    (void)pipeline, (void)stream, (void)window_start_ms;
+    return Status::NotImplemented("this state store keeps no backfill ledger");
+  }
+
+  /// Schedules: when `weir serve` last fired the pipeline (UTC ms), 0 = never.
+  virtual Result<int64_t> GetLastFire(const std::string& pipeline) {
+    (void)pipeline;
+    return Status::NotImplemented("this state store keeps no schedule state");
+  }
+  virtual Status SetLastFire(const std::string& pipeline, int64_t fired_at_ms) {
+    (void)pipeline, (void)fired_at_ms;
+    return Status::NotImplemented("this state store keeps no schedule state");
+  }
 };
 
 /// Opens (creating if needed, migrating if older) the SQLite state database at `path`; its

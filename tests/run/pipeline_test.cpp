@@ -108,7 +108,7 @@ TEST_F(PipelineTest, ErrorsNameFileAndJsonPath) {
       {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
           "batchh":{}})",
        "$.batchh: unknown key (known keys: name, project, stream, source, destination, "
-       "schedule, batch, retry, description)"},
+       "schedule, start, batch, retry, description)"},
       {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
           "retry":{"initial_backoff_ms":100,"max_backoff_ms":10}})",
        "$.retry.max_backoff_ms: must be at least initial_backoff_ms"},

@@ -1,0 +1,2 @@
+// host/observe/observe.cpp — status snapshots and their renderings.
+#include "observe/observe.hpp"

@@ -1,0 +1,2 @@
+// host/serve/serve.cpp — the `weir serve` daemon.
+#include "serve/serve.hpp"
