@@ -8,13 +8,15 @@
 #   weir_add_plugin(NAME hello-destination SOURCES hello.cpp LIBS some::lib)
 #
 # Options: OUTPUT_DIR (default: ${WEIR_PLUGIN_OUTPUT_DIR} if set, else <build>/plugins),
-#          NO_VERSION_SCRIPT (for deliberately broken test plugins).
+#          NO_VERSION_SCRIPT (for deliberately broken test plugins),
+#          INSTALL (`cmake --install` puts the .so into the host's default plugins directory,
+#          <prefix>/${WEIR_INSTALL_PLUGIN_DIR} if set, else <prefix>/<libdir>/weir/plugins).
 include_guard(GLOBAL)
 
 set(_WEIR_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 function(weir_add_plugin)
-  cmake_parse_arguments(P "NO_VERSION_SCRIPT" "NAME;OUTPUT_DIR" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(P "NO_VERSION_SCRIPT;INSTALL" "NAME;OUTPUT_DIR" "SOURCES;LIBS" ${ARGN})
   if(NOT P_NAME)
     message(FATAL_ERROR "weir_add_plugin: NAME is required")
   endif()
@@ -41,5 +43,14 @@ function(weir_add_plugin)
     target_link_options(${target} PRIVATE "LINKER:--version-script=${script}"
                                           "LINKER:--no-undefined")
     set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${script}")
+  endif()
+  if(P_INSTALL)
+    if(WEIR_INSTALL_PLUGIN_DIR)
+      set(dest "${WEIR_INSTALL_PLUGIN_DIR}")
+    else()
+      include(GNUInstallDirs)
+      set(dest "${CMAKE_INSTALL_LIBDIR}/weir/plugins")
+    endif()
+    install(TARGETS ${target} LIBRARY DESTINATION "${dest}")
   endif()
 endfunction()

@@ -7,7 +7,7 @@ if(NOT TARGET weir::sdk_source_store)
   message(STATUS "weir::sdk_source_store not defined yet: skipping the sdk-source plugin")
   return()
 endif()
-weir_add_plugin(NAME sdk-source
+weir_add_plugin(NAME sdk-source INSTALL
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/source_plugin.cpp
     ${CMAKE_CURRENT_LIST_DIR}/source_batch.cpp
