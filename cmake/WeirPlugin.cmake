@@ -9,8 +9,8 @@
 #
 # Options: OUTPUT_DIR (default: ${WEIR_PLUGIN_OUTPUT_DIR} if set, else <build>/plugins),
 #          NO_VERSION_SCRIPT (for deliberately broken test plugins),
-#          INSTALL (`cmake --install` puts the .so into the host's default plugins directory,
-#          <prefix>/${WEIR_INSTALL_PLUGIN_DIR} if set, else <prefix>/<libdir>/weir/plugins).
+#          INSTALL (`cmake --install` puts the .so into the host's default plugins directory:
+#          WEIR_PLUGIN_INSTALL_DIR from find_package(weir), else <prefix>/<libdir>/weir/plugins).
 include_guard(GLOBAL)
 
 set(_WEIR_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
@@ -45,8 +45,10 @@ function(weir_add_plugin)
     set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${script}")
   endif()
   if(P_INSTALL)
-    if(WEIR_INSTALL_PLUGIN_DIR)
+    if(WEIR_INSTALL_PLUGIN_DIR)      # weir's own tree
       set(dest "${WEIR_INSTALL_PLUGIN_DIR}")
+    elseif(WEIR_PLUGIN_INSTALL_DIR)  # find_package(weir): the installed host's directory
+      set(dest "${WEIR_PLUGIN_INSTALL_DIR}")
     else()
       include(GNUInstallDirs)
       set(dest "${CMAKE_INSTALL_LIBDIR}/weir/plugins")
