@@ -1,7 +1,9 @@
-// host/run/runner.cpp — the run loop, the host-services table and plugin instance handles.
+// host/run/runner.cpp — the run session shared with backfill (run_core.hpp) and the
+// incremental run loop.
 #include "run/runner.hpp"
 
 #include "run/host_context.hpp"
+#include "run/run_core.hpp"
 
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -18,60 +20,8 @@
 #include <thread>
 
 namespace weir::host {
+namespace internal {
 namespace {
-
-/// An open source or destination instance; closes it on destruction.
-template <typename Vtable>
-class InstanceHandle {
- public:
-  InstanceHandle() = default;
-  InstanceHandle(const InstanceHandle&) = delete;
-  InstanceHandle& operator=(const InstanceHandle&) = delete;
-  ~InstanceHandle() {
-    if (instance_ != nullptr) vt_->close(instance_);
-  }
-  Status Open(const Vtable* vt, const std::string& config, std::unique_ptr<HostContext> ctx) {
-    vt_ = vt;
-    ctx_ = std::move(ctx);
-    weir_error err{};
-    weir_status st = vt_->open(config.data(), config.size(), ctx_->services(), &instance_, &err);
-    if (st != WEIR_OK) {
-      instance_ = nullptr;
-      return Status::FromError(st, &err);
-    }
-    if (instance_ == nullptr) return Status::Error("open returned OK but no instance");
-    return Status::OK();
-  }
-  Status Check() {
-    weir_error err{};
-    weir_status st = vt_->check(instance_, &err);
-    return st == WEIR_OK ? Status::OK() : Status::FromError(st, &err);
-  }
-  weir_instance* get() const { return instance_; }
-  const Vtable* vt() const { return vt_; }
-
- private:
-  const Vtable* vt_ = nullptr;
-  weir_instance* instance_ = nullptr;
-  std::unique_ptr<HostContext> ctx_;  // must outlive the instance: declared after, destroyed
-                                      // after ~InstanceHandle body closed the instance
-};
-
-using SourceHandle = InstanceHandle<weir_source_vtable>;
-using DestinationHandle = InstanceHandle<weir_destination_vtable>;
-
-/// An owned batch; released on destruction.
-struct OwnedBatch {
-  weir_batch b{};
-  OwnedBatch() = default;
-  OwnedBatch(const OwnedBatch&) = delete;
-  OwnedBatch& operator=(const OwnedBatch&) = delete;
-  ~OwnedBatch() { weir_batch_release(&b); }
-  void Reset() {
-    weir_batch_release(&b);
-    b = weir_batch{};
-  }
-};
 
 weir_bytes Bytes(const std::string& s) {
   return weir_bytes{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -91,6 +41,8 @@ std::string HumanBytes(double b) {
   return buf;
 }
 
+}  // namespace
+
 std::string HexPreview(const std::string& wm) {
   static const char* kHex = "0123456789abcdef";
   std::string out;
@@ -103,40 +55,18 @@ std::string HexPreview(const std::string& wm) {
   return out.empty() ? "(start)" : out;
 }
 
-class Runner {
- public:
-  Runner(const Pipeline& p, const PluginRegistry& reg, StateStore& store, const RunOptions& opt)
-      : p_(p), reg_(reg), store_(store), opt_(opt), rng_(std::random_device{}()) {}
+RunSession::RunSession(const Pipeline& p, const PluginRegistry& reg, StateStore& store,
+                       const RunOptions& opt)
+    : p_(p), reg_(reg), store_(store), opt_(opt), rng_(std::random_device{}()) {}
 
-  RunOutcome Run();
-
- private:
-  Status Setup();
-  Status Loop();
-  Status ProcessBatch(Intent intent, bool replay);
-  Status ReadBatch(const weir_read_request& req, OwnedBatch& out);
-  template <typename Fn>
-  Status WithRetry(const char* what, Fn&& fn);
-  bool Cancelled() const { return opt_.cancel != nullptr && opt_.cancel->load(); }
-  void Progress(bool final);
-
-  const Pipeline& p_;
-  const PluginRegistry& reg_;
-  StateStore& store_;
-  const RunOptions& opt_;
-  std::mt19937_64 rng_;
-  std::shared_ptr<spdlog::logger> log_;
-  std::map<std::string, double> metrics_;
-  std::mutex metrics_mu_;
-  SourceHandle source_;
-  DestinationHandle dest_;
-  RunOutcome out_;
-  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_progress_{};
-};
+int64_t RunSession::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 template <typename Fn>
-Status Runner::WithRetry(const char* what, Fn&& fn) {
+Status RunSession::WithRetry(const char* what, Fn&& fn) {
   for (int attempt = 1;; ++attempt) {
     Status s = fn();
     if (s.ok() || !s.retryable() || attempt >= p_.retry.max_attempts || Cancelled()) {
@@ -160,32 +90,37 @@ Status Runner::WithRetry(const char* what, Fn&& fn) {
     log_->warn("{} failed (attempt {}/{}), retrying in {} ms: {}", what, attempt,
                p_.retry.max_attempts, wait, s.ToString());
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
-    while (std::chrono::steady_clock::now() < until && !Cancelled()) {
+    while (std::chrono::steady_clock::now() < until && !Cancelled() && !Stopping()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (Cancelled()) return Status::Cancelled(std::string(what) + " cancelled during backoff");
+    // A graceful stop does not wait out a backoff: the batch stays pending and is replayed.
+    if (Cancelled() || Stopping()) {
+      return Status::Cancelled(std::string(what) + " cancelled during backoff");
+    }
   }
 }
 
-void Runner::Progress(bool final) {
+void RunSession::Progress(bool final) {
   if (!opt_.progress) return;
   auto now = std::chrono::steady_clock::now();
   if (!final && now - last_progress_ < std::chrono::milliseconds(200)) return;
   last_progress_ = now;
   double secs = std::chrono::duration<double>(now - started_).count();
   double rate = secs > 0 ? static_cast<double>(out_.rows) / secs : 0;
-  std::fprintf(stderr, "\r\033[K%s: %" PRIu64 " rows  %s  %.0f rows/s  %s/s  %" PRIu64
+  std::fprintf(stderr, "\r\033[K%s%s: %" PRIu64 " rows  %s  %.0f rows/s  %s/s  %" PRIu64
                        " batches%s",
-               p_.name.c_str(), out_.rows, HumanBytes(static_cast<double>(out_.bytes)).c_str(),
-               rate, HumanBytes(secs > 0 ? static_cast<double>(out_.bytes) / secs : 0).c_str(),
+               p_.name.c_str(), progress_label_.c_str(), out_.rows,
+               HumanBytes(static_cast<double>(out_.bytes)).c_str(), rate,
+               HumanBytes(secs > 0 ? static_cast<double>(out_.bytes) / secs : 0).c_str(),
                out_.batches, final ? "\n" : "");
   std::fflush(stderr);
 }
 
-Status Runner::Setup() {
+Status RunSession::Setup() {
   const LoadedPlugin* src = nullptr;
   const LoadedPlugin* dst = nullptr;
   WEIR_RETURN_NOT_OK(ResolvePlugins(p_, reg_, &src, &dst));
+  source_plugin_ = src;
   Status s = source_.Open(src->source, p_.source.config_json,
                           std::make_unique<HostContext>(log_, src->name, opt_.cancel, &metrics_,
                                                         &metrics_mu_));
@@ -197,7 +132,7 @@ Status Runner::Setup() {
   return Status::OK();
 }
 
-Status Runner::ReadBatch(const weir_read_request& req, OwnedBatch& out) {
+Status RunSession::ReadBatch(const weir_read_request& req, OwnedBatch& out) {
   return WithRetry("source read", [&]() -> Status {
     out.Reset();
     weir_error err{};
@@ -217,7 +152,52 @@ Status Runner::ReadBatch(const weir_read_request& req, OwnedBatch& out) {
   });
 }
 
-Status Runner::ProcessBatch(Intent intent, bool replay) {
+Result<StartCut> RunSession::EnsureStartCut() {
+  auto existing = store_.GetStartCut(p_.name, p_.stream);
+  if (!existing.ok()) {
+    if (existing.status().code() == WEIR_NOT_IMPLEMENTED && p_.start == "beginning") {
+      return StartCut{"", "beginning", 0};  // a store without cuts: all history is incremental
+    }
+    return existing.status().WithContext("reading the start cut");
+  }
+  if (*existing) return **existing;
+  WEIR_ASSIGN_OR_RETURN(PipelineState st, store_.LoadPipeline(p_.name, p_.stream));
+  StartCut cut{"", "beginning", NowMs()};
+  if (st.next_batch_seq > 1 || st.pending) {
+    if (p_.start == "now") {
+      log_->warn("pipeline '{}' has start \"now\" but its stream already has batches; its start "
+                 "cut is the beginning (the incremental export already covers all history)",
+                 p_.name);
+    }
+  } else if (p_.start == "now") {
+    if (source_plugin_ == nullptr) return Status::Error("EnsureStartCut before Setup");
+    if (source_plugin_->abi_minor < 2) {
+      return Status::NotImplemented(
+          p_.file.string() + ": $.start: \"now\" needs the source to report its head "
+          "(WEIR_READ_HEAD, plugin ABI 1.2), but plugin '" + source_plugin_->name +
+          "' implements ABI 1." + std::to_string(source_plugin_->abi_minor) +
+          "; upgrade the plugin or use start \"beginning\"");
+    }
+    weir_read_request req{};
+    req.struct_size = sizeof(req);
+    req.mode = WEIR_READ_HEAD;
+    req.stream = p_.stream.c_str();
+    OwnedBatch head;
+    WEIR_RETURN_NOT_OK(ReadBatch(req, head).WithContext("asking the source for its head"));
+    cut.watermark.assign(reinterpret_cast<const char*>(head.b.high_watermark.data),
+                         head.b.high_watermark.size);
+    cut.mode = "now";
+    log_->info("start cut fixed at the source's head {}: records before it are history "
+               "(weir backfill), records after it the incremental export",
+               HexPreview(cut.watermark));
+  }
+  WEIR_RETURN_NOT_OK(store_.SetStartCut(p_.name, p_.stream, cut).WithContext("fixing the start "
+                                                                             "cut"));
+  return cut;
+}
+
+Status RunSession::ProcessBatch(Intent intent, BatchMode mode) {
+  const bool exact = mode != BatchMode::kNew;
   weir_read_request req{};
   req.struct_size = sizeof(req);
   req.mode = intent.mode;
@@ -228,13 +208,13 @@ Status Runner::ProcessBatch(Intent intent, bool replay) {
   req.window_start_ms = intent.window_start_ms;
   req.window_end_ms = intent.window_end_ms;
   req.bound_wm = Bytes(intent.bound_wm);
-  if (replay) req.to_wm = Bytes(intent.to_wm);
+  if (exact) req.to_wm = Bytes(intent.to_wm);
 
   OwnedBatch batch;
   WEIR_RETURN_NOT_OK(ReadBatch(req, batch));
   std::string hwm(reinterpret_cast<const char*>(batch.b.high_watermark.data),
                   batch.b.high_watermark.size);
-  if (replay) {
+  if (exact) {
     // The destination's idempotency rests on the replay carrying exactly the same records.
     if (batch.b.count != intent.rows || hwm != intent.to_wm) {
       return Status::Error(
@@ -263,7 +243,9 @@ Status Runner::ProcessBatch(Intent intent, bool replay) {
   w.batch = &batch.b;
   log_->debug("batch {}: {} records, {} bytes, watermark {} -> {}{}", intent.batch_seq,
               intent.rows, intent.bytes, HexPreview(intent.from_wm), HexPreview(intent.to_wm),
-              replay ? " (replay)" : "");
+              mode == BatchMode::kReplay    ? " (replay)"
+              : mode == BatchMode::kRewrite ? " (redo)"
+                                            : "");
   WEIR_RETURN_NOT_OK(WithRetry("destination write", [&]() -> Status {
     weir_error err{};
     weir_status st = dest_.vt()->write(dest_.get(), &w, &err);
@@ -274,58 +256,34 @@ Status Runner::ProcessBatch(Intent intent, bool replay) {
     weir_status st = dest_.vt()->flush(dest_.get(), &err);
     return st == WEIR_OK ? Status::OK() : Status::FromError(st, &err);
   }));
-  WEIR_RETURN_NOT_OK(
-      store_.CommitIntent(intent, out_.run_id).WithContext("committing batch watermark"));
+  if (mode != BatchMode::kRewrite) {
+    WEIR_RETURN_NOT_OK(
+        store_.CommitIntent(intent, out_.run_id).WithContext("committing batch watermark"));
+  }
   out_.rows += intent.rows;
   out_.bytes += intent.bytes;
   out_.batches += 1;
-  if (replay) out_.replayed += 1;
+  if (mode == BatchMode::kReplay) out_.replayed += 1;
   Progress(false);
   return Status::OK();
 }
 
-Status Runner::Loop() {
-  while (true) {
-    if (Cancelled()) return Status::Cancelled("run cancelled");
-    WEIR_ASSIGN_OR_RETURN(PipelineState st, store_.LoadPipeline(p_.name, p_.stream));
-    if (st.pending) {
-      log_->warn("replaying batch {} left pending by an interrupted run (same key, same records)",
-                 st.pending->batch_seq);
-      WEIR_RETURN_NOT_OK(ProcessBatch(*st.pending, /*replay=*/true));
-      continue;
-    }
-    Intent intent;
-    intent.pipeline = p_.name;
-    intent.stream = p_.stream;
-    intent.batch_seq = st.next_batch_seq;
-    intent.from_wm = st.watermark;
-    intent.mode = WEIR_READ_RANGE;
-    intent.run_id = out_.run_id;
-    uint64_t before = out_.batches;
-    WEIR_RETURN_NOT_OK(ProcessBatch(std::move(intent), /*replay=*/false));
-    if (out_.batches == before) return Status::OK();  // caught up
-    if (opt_.max_batches != 0 && out_.batches >= opt_.max_batches) {
-      out_.caught_up = false;  // the step limit: more may be waiting
-      return Status::OK();
-    }
-  }
-}
-
-RunOutcome Runner::Run() {
+bool RunSession::Begin() {
   auto lock = store_.TryLockPipeline(p_.name);
   if (!lock.ok()) {
     out_.status = "failed";
     out_.error = lock.status();
     out_.exit_code = kExitBusy;
-    return out_;
+    return false;
   }
+  lock_ = std::move(lock).value();
   auto interrupted = store_.MarkInterruptedRuns(p_.name);
   auto run_id = store_.StartRun(p_.name, opt_.kind, static_cast<int64_t>(::getpid()));
   if (!run_id.ok() || !interrupted.ok()) {
     out_.status = "failed";
     out_.error = run_id.ok() ? interrupted.status() : run_id.status();
     out_.exit_code = kExitState;
-    return out_;
+    return false;
   }
   out_.run_id = *run_id;
 
@@ -359,9 +317,10 @@ RunOutcome Runner::Run() {
   }
   log_->info("run {} of pipeline '{}' ({} {} -> {}, stream {}) started", out_.run_id, p_.name,
              opt_.kind, p_.source.plugin, p_.destination.plugin, p_.stream);
+  return true;
+}
 
-  Status s = Setup();
-  if (s.ok()) s = Loop();
+RunOutcome RunSession::Finish(const Status& s) {
   Progress(true);
   {
     std::lock_guard<std::mutex> guard(metrics_mu_);
@@ -372,6 +331,9 @@ RunOutcome Runner::Run() {
     metrics_line += " " + name + "=" + std::to_string(static_cast<int64_t>(value));
   }
   if (s.ok()) {
+    // Whether this step reached the end of the source: `weir status` tells catching-up from
+    // incremental by it, and measures lag from the last run that ended caught up.
+    out_.metrics["host.caught_up"] = out_.caught_up ? 1 : 0;
     out_.status = out_.batches == 0 ? "no_data" : "succeeded";
     out_.exit_code = out_.caught_up ? kExitOk : kExitMoreToDo;
   } else if (s.code() == WEIR_CANCELLED) {
@@ -408,6 +370,49 @@ RunOutcome Runner::Run() {
   log_->flush();
   return out_;
 }
+
+}  // namespace internal
+
+namespace {
+
+using internal::BatchMode;
+using internal::RunSession;
+
+/// The incremental loop: replay a pending intent, then RANGE batches after the watermark.
+Status IncrementalLoop(RunSession& s, uint64_t max_batches) {
+  const Pipeline& p = s.pipeline();
+  WEIR_RETURN_NOT_OK(s.EnsureStartCut().status());
+  while (true) {
+    if (s.Cancelled()) return Status::Cancelled("run cancelled");
+    if (s.Stopping()) return Status::Cancelled("run stopped after its last committed batch");
+    WEIR_ASSIGN_OR_RETURN(PipelineState st, s.store().LoadPipeline(p.name, p.stream));
+    if (st.pending) {
+      s.log().warn(
+          "replaying batch {} left pending by an interrupted run (same key, same records)",
+          st.pending->batch_seq);
+      WEIR_RETURN_NOT_OK(s.ProcessBatch(*st.pending, BatchMode::kReplay));
+      continue;
+    }
+    Intent intent;
+    intent.pipeline = p.name;
+    intent.stream = p.stream;
+    intent.batch_seq = st.next_batch_seq;
+    intent.from_wm = st.watermark;
+    intent.mode = WEIR_READ_RANGE;
+    intent.run_id = s.out().run_id;
+    uint64_t before = s.out().batches;
+    WEIR_RETURN_NOT_OK(s.ProcessBatch(std::move(intent), BatchMode::kNew));
+    if (s.out().batches == before) return Status::OK();  // caught up
+    if (max_batches != 0 && s.out().batches >= max_batches) {
+      s.out().caught_up = false;  // the step limit: more may be waiting
+      return Status::OK();
+    }
+  }
+}
+
+/// An open source or destination instance (for CheckPipelinePlugins).
+using SourceHandle = internal::SourceHandle;
+using DestinationHandle = internal::DestinationHandle;
 
 }  // namespace
 
@@ -483,8 +488,11 @@ Status CheckPipelinePlugins(const Pipeline& p, const PluginRegistry& reg) {
 RunOutcome RunPipeline(const Pipeline& pipeline, const PluginRegistry& registry,
                        StateStore& store, const RunOptions& options) {
   try {
-    Runner runner(pipeline, registry, store, options);
-    return runner.Run();
+    RunSession session(pipeline, registry, store, options);
+    if (!session.Begin()) return session.out();
+    Status s = session.Setup();
+    if (s.ok()) s = IncrementalLoop(session, options.max_batches);
+    return session.Finish(s);
   } catch (const std::exception& e) {
     RunOutcome out;
     out.status = "failed";

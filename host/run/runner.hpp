@@ -54,6 +54,10 @@ struct RunOptions {
   uint64_t max_batches = 0;
   /// Set to true (e.g. by a signal handler) to stop after the current call returns.
   const std::atomic<bool>* cancel = nullptr;
+  /// Set to true to stop gracefully: the batch in flight is written, flushed and committed,
+  /// then the run ends as cancelled (plugins are not told to cancel). `weir run` sets it on
+  /// the first SIGTERM/SIGINT, `cancel` on the second.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct RunOutcome {

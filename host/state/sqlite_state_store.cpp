@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,6 +113,54 @@ CREATE TABLE runs (
 );
 CREATE INDEX runs_by_pipeline ON runs (pipeline, id);
 CREATE INDEX runs_running ON runs (pipeline) WHERE status = 'running';
+)sql"},
+    {2, "run metrics, start cuts, backfill ledger, schedule state",
+     R"sql(
+CREATE TABLE run_metrics (
+  run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  name   TEXT    NOT NULL,
+  value  REAL    NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
+CREATE INDEX runs_running_by_pid ON runs (pid) WHERE status = 'running';
+
+CREATE TABLE start_cuts (
+  pipeline  TEXT    NOT NULL,
+  stream    TEXT    NOT NULL,
+  watermark BLOB    NOT NULL DEFAULT x'',
+  mode      TEXT    NOT NULL,
+  set_at    INTEGER NOT NULL,
+  PRIMARY KEY (pipeline, stream)
+);
+
+CREATE TABLE backfill_windows (
+  pipeline        TEXT    NOT NULL,
+  stream          TEXT    NOT NULL,
+  window_start_ms INTEGER NOT NULL,
+  window_end_ms   INTEGER NOT NULL CHECK (window_end_ms > window_start_ms),
+  day             TEXT    NOT NULL,
+  status          TEXT    NOT NULL
+                  CHECK (status IN ('pending', 'running', 'done', 'failed', 'redo')),
+  cursor_wm       BLOB    NOT NULL DEFAULT x'',
+  rows            INTEGER NOT NULL DEFAULT 0,
+  bytes           INTEGER NOT NULL DEFAULT 0,
+  batches         INTEGER NOT NULL DEFAULT 0,
+  started_at      INTEGER NOT NULL DEFAULT 0,
+  ended_at        INTEGER NOT NULL DEFAULT 0,
+  duration_ms     INTEGER NOT NULL DEFAULT 0,
+  error           TEXT    NOT NULL DEFAULT '',
+  run_id          INTEGER NOT NULL DEFAULT 0,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  redo_count      INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (pipeline, stream, window_start_ms)
+);
+CREATE INDEX intents_by_window ON intents (pipeline, stream, window_start_ms)
+  WHERE mode = 2;
+
+CREATE TABLE schedule_state (
+  pipeline     TEXT    NOT NULL PRIMARY KEY,
+  last_fire_ms INTEGER NOT NULL
+);
 )sql"},
 };
 
@@ -208,7 +257,25 @@ class SqliteStateStore final : public StateStore {
   Result<std::vector<RunRecord>> ListRuns(const std::string& pipeline, int limit) override;
   Result<std::optional<RunRecord>> GetRun(int64_t run_id) override;
 
+  Status SetRunMetrics(int64_t run_id, const std::map<std::string, double>& metrics) override;
+  Result<int> FinishRunsOfProcess(int64_t pid, const std::string& status,
+                                  const std::string& error) override;
+  Result<std::optional<StartCut>> GetStartCut(const std::string& pipeline,
+                                              const std::string& stream) override;
+  Status SetStartCut(const std::string& pipeline, const std::string& stream,
+                     const StartCut& cut) override;
+  Result<int> PlanBackfill(const std::vector<BackfillWindow>& windows) override;
+  Result<std::vector<BackfillWindow>> ListBackfill(const std::string& pipeline,
+                                                   const std::string& stream) override;
+  Status UpdateBackfillWindow(const BackfillWindow& window) override;
+  Result<std::vector<Intent>> ListWindowIntents(const std::string& pipeline,
+                                                const std::string& stream,
+                                                int64_t window_start_ms) override;
+  Result<int64_t> GetLastFire(const std::string& pipeline) override;
+  Status SetLastFire(const std::string& pipeline, int64_t fired_at_ms) override;
+
  private:
+  Status ReadRunMetrics(RunRecord& run, std::string_view op);
   int64_t NowMs() const {
     if (options_.now_ms) return options_.now_ms();
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -547,18 +614,47 @@ Status SqliteStateStore::CommitIntent(const Intent& intent, int64_t run_id) {
   if (!mismatch.empty()) return Invalid(op, mismatch);
 
   const int64_t now = NowMs();
-  {
+  const bool window = intent.mode == WEIR_READ_WINDOW;
+  if (window) {
+    // A backfill batch moves its window's cursor, never the incremental watermark.
     WEIR_ASSIGN_OR_RETURN(
         Statement stmt,
-        conn_.Prepare("UPDATE watermarks SET watermark = ?3, next_batch_seq = next_batch_seq + 1, "
-                      "committed_rows = committed_rows + ?4, "
-                      "committed_batches = committed_batches + 1, updated_at = ?5 "
-                      "WHERE pipeline = ?1 AND stream = ?2 AND next_batch_seq = ?6",
+        conn_.Prepare("UPDATE backfill_windows SET cursor_wm = ?4, rows = rows + ?5, "
+                      "bytes = bytes + ?6, batches = batches + 1 "
+                      "WHERE pipeline = ?1 AND stream = ?2 AND window_start_ms = ?3",
                       op));
     stmt.BindText(1, intent.pipeline);
     stmt.BindText(2, intent.stream);
-    stmt.BindBlob(3, intent.to_wm);
-    stmt.BindUint64(4, intent.rows);
+    stmt.BindInt64(3, intent.window_start_ms);
+    stmt.BindBlob(4, intent.to_wm);
+    stmt.BindUint64(5, intent.rows);
+    stmt.BindUint64(6, intent.bytes);
+    WEIR_RETURN_NOT_OK(stmt.Run());
+    if (conn_.Changes() != 1) {
+      return Invalid(op, "the backfill ledger has no window starting at " +
+                             std::to_string(intent.window_start_ms) + " ms");
+    }
+  }
+  {
+    // Window batches share the batch seq (so keys never collide) but not the watermark or the
+    // incremental totals.
+    WEIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        conn_.Prepare(window ? "UPDATE watermarks SET "
+                               "next_batch_seq = next_batch_seq + 1, updated_at = ?5 "
+                               "WHERE pipeline = ?1 AND stream = ?2 AND next_batch_seq = ?6"
+                             : "UPDATE watermarks SET watermark = ?3, "
+                               "next_batch_seq = next_batch_seq + 1, "
+                               "committed_rows = committed_rows + ?4, "
+                               "committed_batches = committed_batches + 1, updated_at = ?5 "
+                               "WHERE pipeline = ?1 AND stream = ?2 AND next_batch_seq = ?6",
+                      op));
+    stmt.BindText(1, intent.pipeline);
+    stmt.BindText(2, intent.stream);
+    if (!window) {
+      stmt.BindBlob(3, intent.to_wm);
+      stmt.BindUint64(4, intent.rows);
+    }
     stmt.BindInt64(5, now);
     stmt.BindUint64(6, intent.batch_seq);
     WEIR_RETURN_NOT_OK(stmt.Run());
@@ -732,6 +828,7 @@ Result<std::vector<RunRecord>> SqliteStateStore::ListRuns(const std::string& pip
     if (!row) break;
     runs.push_back(ReadRunRow(stmt));
   }
+  for (RunRecord& r : runs) WEIR_RETURN_NOT_OK(ReadRunMetrics(r, op));
   return runs;
 }
 
@@ -743,7 +840,326 @@ Result<std::optional<RunRecord>> SqliteStateStore::GetRun(int64_t run_id) {
   stmt.BindInt64(1, run_id);
   WEIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<RunRecord>();
-  return std::optional<RunRecord>(ReadRunRow(stmt));
+  RunRecord run = ReadRunRow(stmt);
+  WEIR_RETURN_NOT_OK(ReadRunMetrics(run, op));
+  return std::optional<RunRecord>(std::move(run));
+}
+
+Status SqliteStateStore::ReadRunMetrics(RunRecord& run, std::string_view op) {
+  WEIR_ASSIGN_OR_RETURN(
+      Statement stmt, conn_.Prepare("SELECT name, value FROM run_metrics WHERE run_id = ?1", op));
+  stmt.BindInt64(1, run.id);
+  for (;;) {
+    WEIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    run.metrics[stmt.Bytes(0)] = stmt.Double(1);
+  }
+  return Status::OK();
+}
+
+Status SqliteStateStore::SetRunMetrics(int64_t run_id,
+                                       const std::map<std::string, double>& metrics) {
+  const std::string op = "storing the metrics of run " + std::to_string(run_id);
+  WEIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(conn_, TxKind::kImmediate, op));
+  {
+    WEIR_ASSIGN_OR_RETURN(Statement stmt, conn_.Prepare("SELECT 1 FROM runs WHERE id = ?1", op));
+    stmt.BindInt64(1, run_id);
+    WEIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return Invalid(op, "no such run");
+  }
+  {
+    WEIR_ASSIGN_OR_RETURN(Statement stmt,
+                          conn_.Prepare("DELETE FROM run_metrics WHERE run_id = ?1", op));
+    stmt.BindInt64(1, run_id);
+    WEIR_RETURN_NOT_OK(stmt.Run());
+  }
+  for (const auto& [name, value] : metrics) {
+    WEIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        conn_.Prepare("INSERT INTO run_metrics (run_id, name, value) VALUES (?1, ?2, ?3)", op));
+    stmt.BindInt64(1, run_id);
+    stmt.BindText(2, name);
+    stmt.BindDouble(3, value);
+    WEIR_RETURN_NOT_OK(stmt.Run());
+  }
+  return tx.Commit();
+}
+
+Result<int> SqliteStateStore::FinishRunsOfProcess(int64_t pid, const std::string& status,
+                                                  const std::string& error) {
+  const std::string op =
+      "finishing the running runs of process " + std::to_string(pid) + " as " + Quote(status);
+  if (!IsFinalRunStatus(status)) {
+    return Invalid(op, "status must be succeeded, no_data, failed, cancelled or interrupted");
+  }
+  if (pid <= 0) return Invalid(op, "pid must be positive");
+  WEIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(conn_, TxKind::kImmediate, op));
+  WEIR_ASSIGN_OR_RETURN(
+      Statement stmt,
+      conn_.Prepare("UPDATE runs SET status = ?2, error = ?3, ended_at = ?4 "
+                    "WHERE pid = ?1 AND status = 'running'",
+                    op));
+  stmt.BindInt64(1, pid);
+  stmt.BindText(2, status);
+  stmt.BindText(3, error);
+  stmt.BindInt64(4, NowMs());
+  WEIR_RETURN_NOT_OK(stmt.Run());
+  const int marked = conn_.Changes();
+  WEIR_RETURN_NOT_OK(tx.Commit());
+  return marked;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start cut
+
+Result<std::optional<StartCut>> SqliteStateStore::GetStartCut(const std::string& pipeline,
+                                                              const std::string& stream) {
+  const std::string op = "reading the start cut of " + Where(pipeline, stream);
+  WEIR_ASSIGN_OR_RETURN(Statement stmt,
+                        conn_.Prepare("SELECT watermark, mode, set_at FROM start_cuts "
+                                      "WHERE pipeline = ?1 AND stream = ?2",
+                                      op));
+  stmt.BindText(1, pipeline);
+  stmt.BindText(2, stream);
+  WEIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<StartCut>();
+  StartCut cut;
+  cut.watermark = stmt.Bytes(0);
+  cut.mode = stmt.Bytes(1);
+  cut.set_at_ms = stmt.Int64(2);
+  return std::optional<StartCut>(std::move(cut));
+}
+
+Status SqliteStateStore::SetStartCut(const std::string& pipeline, const std::string& stream,
+                                     const StartCut& cut) {
+  const std::string op = "fixing the start cut of " + Where(pipeline, stream);
+  if (pipeline.empty() || stream.empty()) {
+    return Invalid(op, "pipeline and stream must not be empty");
+  }
+  if (cut.mode != "beginning" && cut.mode != "now") {
+    return Invalid(op, "mode must be 'beginning' or 'now', not " + Quote(cut.mode));
+  }
+  WEIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(conn_, TxKind::kImmediate, op));
+  {
+    WEIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        conn_.Prepare("SELECT 1 FROM start_cuts WHERE pipeline = ?1 AND stream = ?2", op));
+    stmt.BindText(1, pipeline);
+    stmt.BindText(2, stream);
+    WEIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (row) return Invalid(op, "a start cut is already fixed; it never changes");
+  }
+  bool has_batches = false;
+  {
+    WEIR_ASSIGN_OR_RETURN(Statement stmt,
+                          conn_.Prepare("SELECT next_batch_seq FROM watermarks "
+                                        "WHERE pipeline = ?1 AND stream = ?2",
+                                        op));
+    stmt.BindText(1, pipeline);
+    stmt.BindText(2, stream);
+    WEIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    has_batches = row && stmt.Uint64(0) > 1;
+  }
+  if (!has_batches) {
+    WEIR_ASSIGN_OR_RETURN(std::optional<Intent> pending, ReadPending(pipeline, stream, op));
+    has_batches = pending.has_value();
+  }
+  const int64_t now = NowMs();
+  if (!cut.watermark.empty()) {
+    // A non-empty cut becomes the incremental watermark, which only an unused stream allows.
+    if (has_batches) {
+      return Invalid(op,
+                     "the stream already has batches, so its cut is the beginning; a cut at a "
+                     "watermark would skip or repeat records");
+    }
+    WEIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        conn_.Prepare("INSERT INTO watermarks (pipeline, stream, watermark, updated_at) "
+                      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (pipeline, stream) DO UPDATE SET "
+                      "watermark = excluded.watermark, updated_at = excluded.updated_at",
+                      op));
+    stmt.BindText(1, pipeline);
+    stmt.BindText(2, stream);
+    stmt.BindBlob(3, cut.watermark);
+    stmt.BindInt64(4, now);
+    WEIR_RETURN_NOT_OK(stmt.Run());
+  }
+  WEIR_ASSIGN_OR_RETURN(Statement stmt,
+                        conn_.Prepare("INSERT INTO start_cuts (pipeline, stream, watermark, "
+                                      "mode, set_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                                      op));
+  stmt.BindText(1, pipeline);
+  stmt.BindText(2, stream);
+  stmt.BindBlob(3, cut.watermark);
+  stmt.BindText(4, cut.mode);
+  stmt.BindInt64(5, now);
+  WEIR_RETURN_NOT_OK(stmt.Run());
+  return tx.Commit();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backfill ledger
+
+bool IsWindowStatus(std::string_view s) {
+  return s == "pending" || s == "running" || s == "done" || s == "failed" || s == "redo";
+}
+
+constexpr const char* kWindowColumns =
+    "pipeline, stream, day, window_start_ms, window_end_ms, status, cursor_wm, rows, bytes, "
+    "batches, started_at, ended_at, duration_ms, error, run_id, attempts, redo_count";
+
+BackfillWindow ReadWindowRow(const Statement& s) {
+  BackfillWindow w;
+  w.pipeline = s.Bytes(0);
+  w.stream = s.Bytes(1);
+  w.day = s.Bytes(2);
+  w.window_start_ms = s.Int64(3);
+  w.window_end_ms = s.Int64(4);
+  w.status = s.Bytes(5);
+  w.cursor_wm = s.Bytes(6);
+  w.rows = s.Uint64(7);
+  w.bytes = s.Uint64(8);
+  w.batches = s.Uint64(9);
+  w.started_at_ms = s.Int64(10);
+  w.ended_at_ms = s.Int64(11);
+  w.duration_ms = s.Int64(12);
+  w.error = s.Bytes(13);
+  w.run_id = s.Int64(14);
+  w.attempts = static_cast<int>(s.Int64(15));
+  w.redo_count = static_cast<int>(s.Int64(16));
+  return w;
+}
+
+Result<int> SqliteStateStore::PlanBackfill(const std::vector<BackfillWindow>& windows) {
+  const std::string op = "planning " + std::to_string(windows.size()) + " backfill window(s)";
+  for (const BackfillWindow& w : windows) {
+    if (w.pipeline.empty() || w.stream.empty() || w.day.empty()) {
+      return Invalid(op, "pipeline, stream and day must not be empty");
+    }
+    if (w.window_end_ms <= w.window_start_ms) {
+      return Invalid(op, "window " + w.day + " ends (" + std::to_string(w.window_end_ms) +
+                             ") before it starts (" + std::to_string(w.window_start_ms) + ")");
+    }
+  }
+  WEIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(conn_, TxKind::kImmediate, op));
+  int added = 0;
+  for (const BackfillWindow& w : windows) {
+    WEIR_ASSIGN_OR_RETURN(
+        Statement stmt,
+        conn_.Prepare("INSERT INTO backfill_windows (pipeline, stream, window_start_ms, "
+                      "window_end_ms, day, status) VALUES (?1, ?2, ?3, ?4, ?5, 'pending') "
+                      "ON CONFLICT DO NOTHING",
+                      op));
+    stmt.BindText(1, w.pipeline);
+    stmt.BindText(2, w.stream);
+    stmt.BindInt64(3, w.window_start_ms);
+    stmt.BindInt64(4, w.window_end_ms);
+    stmt.BindText(5, w.day);
+    WEIR_RETURN_NOT_OK(stmt.Run());
+    added += conn_.Changes();
+  }
+  WEIR_RETURN_NOT_OK(tx.Commit());
+  return added;
+}
+
+Result<std::vector<BackfillWindow>> SqliteStateStore::ListBackfill(const std::string& pipeline,
+                                                                   const std::string& stream) {
+  const std::string op = "listing the backfill ledger of " + Where(pipeline, stream);
+  WEIR_ASSIGN_OR_RETURN(Statement stmt,
+                        conn_.Prepare(std::string("SELECT ") + kWindowColumns +
+                                          " FROM backfill_windows WHERE pipeline = ?1 AND "
+                                          "stream = ?2 ORDER BY window_start_ms",
+                                      op));
+  stmt.BindText(1, pipeline);
+  stmt.BindText(2, stream);
+  std::vector<BackfillWindow> out;
+  for (;;) {
+    WEIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(ReadWindowRow(stmt));
+  }
+  return out;
+}
+
+Status SqliteStateStore::UpdateBackfillWindow(const BackfillWindow& w) {
+  const std::string op = "updating backfill window " + w.day + " of " + Where(w.pipeline, w.stream);
+  if (!IsWindowStatus(w.status)) {
+    return Invalid(op, "status must be pending, running, done, failed or redo, not " +
+                           Quote(w.status));
+  }
+  WEIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(conn_, TxKind::kImmediate, op));
+  WEIR_ASSIGN_OR_RETURN(
+      Statement stmt,
+      conn_.Prepare("UPDATE backfill_windows SET status = ?4, started_at = ?5, ended_at = ?6, "
+                    "duration_ms = ?7, error = ?8, run_id = ?9, attempts = ?10, "
+                    "redo_count = ?11 "
+                    "WHERE pipeline = ?1 AND stream = ?2 AND window_start_ms = ?3",
+                    op));
+  stmt.BindText(1, w.pipeline);
+  stmt.BindText(2, w.stream);
+  stmt.BindInt64(3, w.window_start_ms);
+  stmt.BindText(4, w.status);
+  stmt.BindInt64(5, w.started_at_ms);
+  stmt.BindInt64(6, w.ended_at_ms);
+  stmt.BindInt64(7, w.duration_ms);
+  stmt.BindText(8, w.error);
+  stmt.BindInt64(9, w.run_id);
+  stmt.BindInt64(10, w.attempts);
+  stmt.BindInt64(11, w.redo_count);
+  WEIR_RETURN_NOT_OK(stmt.Run());
+  if (conn_.Changes() != 1) return Invalid(op, "no such window in the ledger");
+  return tx.Commit();
+}
+
+Result<std::vector<Intent>> SqliteStateStore::ListWindowIntents(const std::string& pipeline,
+                                                                const std::string& stream,
+                                                                int64_t window_start_ms) {
+  const std::string op = "listing the batches of backfill window " +
+                         std::to_string(window_start_ms) + " of " + Where(pipeline, stream);
+  WEIR_ASSIGN_OR_RETURN(
+      Statement stmt,
+      conn_.Prepare(std::string("SELECT ") + kIntentColumns +
+                        " FROM intents WHERE pipeline = ?1 AND stream = ?2 AND mode = 2 AND "
+                        "window_start_ms = ?3 AND status = 'committed' ORDER BY batch_seq",
+                    op));
+  stmt.BindText(1, pipeline);
+  stmt.BindText(2, stream);
+  stmt.BindInt64(3, window_start_ms);
+  std::vector<Intent> out;
+  for (;;) {
+    WEIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    out.push_back(ReadIntentRow(stmt));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schedule state
+
+Result<int64_t> SqliteStateStore::GetLastFire(const std::string& pipeline) {
+  const std::string op = "reading the last fire time of pipeline " + Quote(pipeline);
+  WEIR_ASSIGN_OR_RETURN(
+      Statement stmt,
+      conn_.Prepare("SELECT last_fire_ms FROM schedule_state WHERE pipeline = ?1", op));
+  stmt.BindText(1, pipeline);
+  WEIR_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  return row ? stmt.Int64(0) : int64_t{0};
+}
+
+Status SqliteStateStore::SetLastFire(const std::string& pipeline, int64_t fired_at_ms) {
+  const std::string op = "recording the last fire time of pipeline " + Quote(pipeline);
+  if (pipeline.empty()) return Invalid(op, "pipeline must not be empty");
+  WEIR_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(conn_, TxKind::kImmediate, op));
+  WEIR_ASSIGN_OR_RETURN(
+      Statement stmt,
+      conn_.Prepare("INSERT INTO schedule_state (pipeline, last_fire_ms) VALUES (?1, ?2) "
+                    "ON CONFLICT (pipeline) DO UPDATE SET last_fire_ms = excluded.last_fire_ms",
+                    op));
+  stmt.BindText(1, pipeline);
+  stmt.BindInt64(2, fired_at_ms);
+  WEIR_RETURN_NOT_OK(stmt.Run());
+  return tx.Commit();
 }
 
 }  // namespace

@@ -95,6 +95,7 @@ class Statement {
   // Binders use 1-based parameter indexes, like sqlite3_bind_*.
   void BindInt64(int index, int64_t value) { Check(sqlite3_bind_int64(stmt_.get(), index, value)); }
   void BindUint64(int index, uint64_t value) { BindInt64(index, static_cast<int64_t>(value)); }
+  void BindDouble(int index, double value) { Check(sqlite3_bind_double(stmt_.get(), index, value)); }
   void BindText(int index, std::string_view value) {
     // A non-null pointer even for "": SQLite binds NULL when given a null pointer.
     Check(sqlite3_bind_text64(stmt_.get(), index, value.empty() ? "" : value.data(), value.size(),
@@ -126,6 +127,7 @@ class Statement {
     }
   }
 
+  double Double(int col) const { return sqlite3_column_double(stmt_.get(), col); }
   bool IsNull(int col) const { return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL; }
   int64_t Int64(int col) const { return sqlite3_column_int64(stmt_.get(), col); }
   uint64_t Uint64(int col) const { return static_cast<uint64_t>(Int64(col)); }

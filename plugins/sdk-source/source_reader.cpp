@@ -68,9 +68,16 @@ Status SourceReader::Read(const ReadRequest& request, SourceBatch& out) {
     return Status::NotImplemented("sdk-source: stream '" + std::string(request.stream) +
                                   "' is not supported (events, users, identities)");
   }
+  if (request.mode == WEIR_READ_HEAD) {
+    // The cut just after the newest committed record: its seq (0 for an empty store, still 8
+    // bytes so that it is a non-empty watermark naming the beginning).
+    WEIR_ASSIGN_OR_RETURN(Store * store, OpenStore());
+    out.set_high_watermark(EncodeSeqWatermark(store->LastSeq()));
+    return Status::OK();
+  }
   if (request.mode != WEIR_READ_RANGE && request.mode != WEIR_READ_WINDOW) {
     return Status::NotImplemented("sdk-source: read mode " + std::to_string(request.mode) +
-                                  " is not supported (1 = range, 2 = window)");
+                                  " is not supported (1 = range, 2 = window, 3 = head)");
   }
   const bool window = request.mode == WEIR_READ_WINDOW;
   const bool replay = !request.to_wm.empty();
@@ -100,7 +107,9 @@ Status SourceReader::Read(const ReadRequest& request, SourceBatch& out) {
                          config_.StoreDir().string() + "' has committed records only up to seq " +
                          std::to_string(committed) + " (the store was replaced?)");
   }
-  // A bound of seq 0 excludes everything; Store treats before_seq = 0 as "no bound".
+  // A bound is a cut: bound seq s admits seq <= s (the store's before_seq is exclusive). A bound
+  // of seq 0 (an empty store's head) excludes everything; Store treats before_seq = 0 as "no
+  // bound".
   const bool bounded_to_nothing = window && !request.bound_wm.empty() && bound == 0;
   const uint64_t upto = replay ? to : committed;
   if (upto <= from || bounded_to_nothing) return Status::OK();
@@ -114,7 +123,7 @@ Status SourceReader::Read(const ReadRequest& request, SourceBatch& out) {
     bounds.window = true;
     bounds.window_start_ms = request.window_start_ms;
     bounds.window_end_ms = request.window_end_ms;
-    bounds.before_seq = bound;
+    bounds.before_seq = request.bound_wm.empty() ? 0 : bound + 1;
   }
 
   uint64_t last_seq = 0;

@@ -7,7 +7,9 @@
 //           committed seq at the start of the call (so one call never mixes in records that
 //           land while it runs);
 //   WINDOW  the same, restricted to window_start_ms <= event time < window_end_ms and to
-//           seq < bound_wm when the host gives a bound.
+//           seq <= bound_wm when the host gives a bound (a watermark is the cut just after
+//           its record, so RANGE after W and WINDOW bounded by W never share a record);
+//   HEAD    no records; the high watermark is the store's committed seq (0 when empty).
 // It fills the batch with each record's JSON (byte-exact as stored), event time and seq, and
 // sets the high watermark to the last record's seq (nothing for an empty batch); the store's
 // output becomes the batch without another copy (source_batch.hpp). The store is read in chunks so

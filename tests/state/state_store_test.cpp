@@ -179,15 +179,28 @@ TEST(SqliteStateStore, PendingIntentSurvivesCloseAndReopen) {
   EXPECT_EQ(p.run_id, in.run_id);
   EXPECT_EQ(p.created_at_ms, clock.now);
 
-  // The replay commits with exactly the stored intent.
+  // The replay commits with exactly the stored intent, into its backfill window (schema 2: a
+  // window batch moves the window's cursor, not the incremental watermark).
+  BackfillWindow w;
+  w.pipeline = "orders";
+  w.stream = "events";
+  w.day = "2023-11-14";
+  w.window_start_ms = in.window_start_ms;
+  w.window_end_ms = in.window_end_ms;
+  ASSERT_TRUE(store->PlanBackfill({w}).ok());
   auto run = store->StartRun("orders", "backfill", 2);
   ASSERT_TRUE(run.ok());
   Status c = store->CommitIntent(p, *run);
   ASSERT_TRUE(c.ok()) << c.ToString();
   st = store->LoadPipeline("orders", "events");
   ASSERT_TRUE(st.ok());
-  EXPECT_EQ(st->watermark, Wm("to"));
+  EXPECT_EQ(st->watermark, "");
   EXPECT_FALSE(st->pending.has_value());
+  auto ledger = store->ListBackfill("orders", "events");
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), 1u);
+  EXPECT_EQ((*ledger)[0].cursor_wm, Wm("to"));
+  EXPECT_EQ((*ledger)[0].rows, 77u);
 }
 
 TEST(SqliteStateStore, SecondIntentWhilePendingIsRejected) {

@@ -138,7 +138,7 @@ class SourceInstance {
       r.seqs.push_back(view.ingest_seq(i));
     }
     r.data = std::string(view.data());
-    if (view.count() > 0) r.high_watermark = std::string(view.high_watermark());
+    r.high_watermark = std::string(view.high_watermark());  // HEAD: set with no records
     weir_batch_release(&batch);
     return r;
   }

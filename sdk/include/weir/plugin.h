@@ -61,7 +61,7 @@ extern "C" {
 /* Versions and the entry symbol                                                                */
 
 #define WEIR_ABI_MAJOR 1
-#define WEIR_ABI_MINOR 1
+#define WEIR_ABI_MINOR 2
 /** Name of the one symbol a v1 plugin exports. The major is part of the name. */
 #define WEIR_ENTRY_SYMBOL "weir_plugin_entry_v1"
 /** Prefix shared by every major's entry symbol; lets the host name the major it found. */
@@ -231,18 +231,31 @@ static inline void weir_batch_release(struct weir_batch* batch) {
 /** An open source or destination; created by open(), destroyed by close(). Opaque. */
 typedef struct weir_instance weir_instance;
 
-/** Read by ingest order: records strictly after `from_wm`. */
+/* Watermarks are cuts. A watermark names the cut in ingest order just after the record it was
+ * taken at (a batch's high_watermark: just after its last record; WEIR_READ_HEAD's: just after
+ * the newest record). `from_wm` selects the records after a cut, `bound_wm` the records before
+ * one, so for any watermark W, RANGE reads after W and WINDOW reads bounded by W partition the
+ * records: each record is in exactly one of the two. */
+
+/** Read by ingest order: records after the cut `from_wm`. */
 #define WEIR_READ_RANGE 1
 /** Read an event-time window (backfill): records with window_start_ms <= event time <
- * window_end_ms, strictly after `from_wm` (a cursor within the window), and strictly before
- * `bound_wm` in ingest order when bound_wm is non-empty (DESIGN.md §3). */
+ * window_end_ms, after the cut `from_wm` (a cursor within the window), and before the cut
+ * `bound_wm` in ingest order when bound_wm is non-empty (DESIGN.md §3): the record a bound
+ * was taken at is included. */
 #define WEIR_READ_WINDOW 2
+/** Where the source stands now: return a batch with no records whose high_watermark names the
+ * cut just after the newest committed record (for an empty source, a non-empty watermark that
+ * names the beginning). Only from_wm/to_wm/limits are ignored. The host sends it only to
+ * plugins answering abi_minor >= 2; it fixes a pipeline's start cut (`start: "now"`).
+ * \since 1.2 */
+#define WEIR_READ_HEAD 3
 
 /** What the host asks a source for. Borrowed: valid during the read() call.
  * \since 1.0 */
 struct weir_read_request {
   uint32_t struct_size;
-  /** WEIR_READ_RANGE or WEIR_READ_WINDOW. */
+  /** WEIR_READ_RANGE, WEIR_READ_WINDOW or (since 1.2) WEIR_READ_HEAD. */
   int32_t mode;
   /** NUL-terminated stream name, one of the descriptor's streams. */
   const char* stream;
@@ -259,7 +272,8 @@ struct weir_read_request {
   /** WEIR_READ_WINDOW only: [window_start_ms, window_end_ms) in event time, UTC ms. */
   int64_t window_start_ms;
   int64_t window_end_ms;
-  /** WEIR_READ_WINDOW only: exclusive ingest-order bound; empty means none. */
+  /** WEIR_READ_WINDOW only: ingest-order bound, a cut: records up to and including the one
+   * it was taken at; empty means none. */
   struct weir_bytes bound_wm;
 };
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -204,7 +205,10 @@ TEST_F(SdkSourcePluginTest, WindowReadsSelectByEventTimeAfterCursorBeforeBound) 
   EXPECT_EQ(all.times, (std::vector<int64_t>{kT0 + 100, kT0 + 200, kT0 + 150}));
   EXPECT_EQ(all.high_watermark, SeqWm(s[5]));
 
-  EXPECT_EQ(window("", SeqWm(s[5])).seqs, (std::vector<uint64_t>{s[0], s[4]}));  // exclusive
+  // A bound is the cut just after its record: that record is in, later ones are not.
+  EXPECT_EQ(window("", SeqWm(s[5])).seqs, (std::vector<uint64_t>{s[0], s[4], s[5]}));
+  EXPECT_EQ(window("", SeqWm(s[4])).seqs, (std::vector<uint64_t>{s[0], s[4]}));
+  EXPECT_EQ(window("", SeqWm(s[4] - 1)).seqs, (std::vector<uint64_t>{s[0]}));
   EXPECT_EQ(window(SeqWm(s[0]), "").seqs, (std::vector<uint64_t>{s[4], s[5]}));
   EXPECT_TRUE(window("", SeqWm(0)).records.empty());
 
@@ -220,7 +224,46 @@ TEST_F(SdkSourcePluginTest, WindowReadsSelectByEventTimeAfterCursorBeforeBound) 
   // Records arriving later are in the window unless the bound excludes them.
   Append(*writer_, {Record::Event(EventJson(6, kT0 + 120), kT0 + 120)});
   EXPECT_EQ(window("", "").seqs.size(), 4u);
-  EXPECT_EQ(window("", SeqWm(s[5] + 1)).seqs.size(), 3u);
+  EXPECT_EQ(window("", SeqWm(s[5])).seqs.size(), 3u);
+}
+
+TEST_F(SdkSourcePluginTest, HeadNamesTheNewestRecordAndPartitionsRangeFromWindow) {
+  weir_read_request head = Request(WEIR_READ_HEAD, "events", "", "");
+  ReadResult empty = Source().Read(head);
+  ASSERT_TRUE(empty.status.ok()) << empty.status.ToString();
+  EXPECT_TRUE(empty.records.empty());
+  EXPECT_EQ(empty.high_watermark, SeqWm(0));  // 8 zero bytes: non-empty, the beginning
+
+  const int64_t offsets[] = {10, 20, 30, 40};
+  std::vector<Record> records;
+  for (int i = 0; i < 4; ++i)
+    records.push_back(Record::Event(EventJson(i, kT0 + offsets[i]), kT0 + offsets[i]));
+  Append(*writer_, std::move(records));
+  ReadResult cut = Source().Read(head);
+  ASSERT_TRUE(cut.status.ok()) << cut.status.ToString();
+  EXPECT_TRUE(cut.records.empty());
+  const StoredCopy stored = ReadAll(StoreDir(), Stream::kEvents);
+  EXPECT_EQ(cut.high_watermark, SeqWm(stored.seqs.back()));
+
+  Append(*writer_, {Record::Event(EventJson(4, kT0 + 15), kT0 + 15),
+                    Record::Event(EventJson(5, kT0 + 25), kT0 + 25)});
+  // After the cut (incremental) and bounded by it (backfill): every record exactly once.
+  ReadResult after = Range("events", cut.high_watermark);
+  weir_read_request window = Request(WEIR_READ_WINDOW, "events", "", "");
+  window.window_start_ms = kT0;
+  window.window_end_ms = kT0 + 1000;
+  window.bound_wm = {reinterpret_cast<const uint8_t*>(cut.high_watermark.data()),
+                     cut.high_watermark.size()};
+  ReadResult before = Source().Read(window);
+  ASSERT_TRUE(before.status.ok()) << before.status.ToString();
+  EXPECT_EQ(before.records.size(), 4u);
+  EXPECT_EQ(after.records.size(), 2u);
+  std::vector<std::string> all = before.records;
+  all.insert(all.end(), after.records.begin(), after.records.end());
+  std::sort(all.begin(), all.end());
+  std::vector<std::string> expected = ReadAll(StoreDir(), Stream::kEvents).json;
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(all, expected);
 }
 
 TEST_F(SdkSourcePluginTest, StreamsShareTheSeqCounterAndReadOnlyTheirOwnRecords) {
