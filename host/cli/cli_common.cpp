@@ -19,12 +19,21 @@
 namespace weir::host::cli {
 
 std::atomic<bool> g_cancel{false};
+std::atomic<bool> g_stop{false};
 
 namespace {
-void OnSignal(int) { g_cancel.store(true); }
+std::atomic<bool> g_graceful{false};
+void OnSignal(int) {
+  // Graceful commands: the first signal asks to stop after the current batch, a second one
+  // cancels at once (plugins see is_cancelled()). Only atomic stores here.
+  if (g_graceful.load() && !g_stop.exchange(true)) return;
+  g_stop.store(true);
+  g_cancel.store(true);
+}
 }  // namespace
 
-void InstallSignalHandlers() {
+void InstallSignalHandlers(bool graceful) {
+  g_graceful.store(graceful);
   struct sigaction sa {};
   sa.sa_handler = &OnSignal;
   sigemptyset(&sa.sa_mask);

@@ -52,9 +52,12 @@ struct Globals {
   std::vector<std::string> ChildArgs() const;
 };
 
-/// Set by SIGINT/SIGTERM once InstallSignalHandlers() ran.
+/// Set by SIGINT/SIGTERM once InstallSignalHandlers() ran. With `graceful`, the first signal
+/// sets only g_stop (finish the current batch, commit, then stop) and a second one g_cancel
+/// (stop now); without it, the first sets both.
 extern std::atomic<bool> g_cancel;
-void InstallSignalHandlers();
+extern std::atomic<bool> g_stop;
+void InstallSignalHandlers(bool graceful = false);
 
 /// Prints "weir: MESSAGE" on stderr and returns `code`.
 int Fail(int code, const std::string& message);

@@ -349,12 +349,13 @@ int CmdRun(const Globals& g, const std::vector<std::string>& args) {
   PluginRegistry reg = LoadRegistry(g);
   auto store = OpenStore(g);
   if (!store.ok()) return Fail(kExitState, store.status().message());
-  InstallSignalHandlers();
+  InstallSignalHandlers(/*graceful=*/true);
   RunOptions opt;
   opt.logs_dir = g.logs_dir();
   opt.progress = vm.count("no-progress") == 0U && isatty(STDERR_FILENO) != 0 && !g.quiet;
   opt.echo_logs = !g.quiet;
   opt.cancel = &g_cancel;
+  opt.stop = &g_stop;
   opt.max_batches = vm["max-batches"].as<uint64_t>();
   opt.kind = vm["kind"].as<std::string>();
   if (opt.kind != "incremental" && opt.kind != "scheduled") {
@@ -454,7 +455,9 @@ int CmdService(const Globals& g, const std::vector<std::string>& args) {
   po::options_description desc("weir service run");
   desc.add_options()("plugin", po::value<std::string>()->required(), "plugin name")(
       "config", po::value<std::string>()->required(), "service config: JSON text or @file")(
-      "log-file", po::value<std::string>()->default_value(""), "also log into this file");
+      "log-file", po::value<std::string>()->default_value(""), "also log into this file")(
+      "metrics-file", po::value<std::string>()->default_value(""),
+      "write the service's metrics here as a JSON object every second (`weir serve` reads it)");
   po::positional_options_description pos;
   pos.add("plugin", 1);
   po::variables_map vm;
@@ -474,6 +477,7 @@ int CmdService(const Globals& g, const std::vector<std::string>& args) {
   ServiceOptions opt;
   opt.cancel = &g_cancel;
   opt.log_file = vm["log-file"].as<std::string>();
+  opt.metrics_file = vm["metrics-file"].as<std::string>();
   Status s = RunService(*p, *config, opt);
   if (!s.ok()) {
     return Fail(s.code() == WEIR_INVALID_CONFIG     ? kExitUsage

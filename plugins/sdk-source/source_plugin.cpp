@@ -64,7 +64,10 @@ class CollectorService : public Service {
         case LogLevel::kError: host.Error(message); break;
       }
     };
-    WEIR_ASSIGN_OR_RETURN(std::unique_ptr<Collector> collector, Collector::Start(config, log));
+    // Ingest counters go to the host's metric() service (`weir serve` shows them on /metrics).
+    auto metric = [host](const char* name, double increment) { host.Counter(name, increment); };
+    WEIR_ASSIGN_OR_RETURN(std::unique_ptr<Collector> collector,
+                          Collector::Start(config, log, metric));
     return std::make_unique<CollectorService>(std::move(collector), host);
   }
   CollectorService(std::unique_ptr<Collector> collector, Host host)

@@ -18,7 +18,8 @@ namespace weir::sdksource {
 
 class Collector::Impl {
  public:
-  Impl(CollectorConfig config, LogFn log) : config_(std::move(config)), log_(std::move(log)) {}
+  Impl(CollectorConfig config, LogFn log, MetricFn metric)
+      : config_(std::move(config)), log_(std::move(log)), metric_(std::move(metric)) {}
 
   ~Impl() { Stop(); }
 
@@ -44,14 +45,19 @@ class Collector::Impl {
     options.max_header_bytes = config_.limits.max_header_bytes;
     HttpServer::Handlers handlers;
     handlers.handle = [this](const HttpRequestView& request) {
-      return HandleRequest(request, config_,
-                           [this](const std::string& project, std::vector<Record> records) {
-                             return Append(project, std::move(records));
-                           },
-                           [this] { return BrokenProjects(); });
+      HttpResponse response = HandleRequest(
+          request, config_,
+          [this](const std::string& project, std::vector<Record> records) {
+            return Append(project, std::move(records));
+          },
+          [this] { return BrokenProjects(); });
+      Count(response.status);
+      return response;
     };
     handlers.body_too_large = [this](const HttpRequestView& request) {
-      return HandleBodyTooLarge(request, config_);
+      HttpResponse response = HandleBodyTooLarge(request, config_);
+      Count(response.status);
+      return response;
     };
     WEIR_ASSIGN_OR_RETURN(server_, HttpServer::Start(options, std::move(handlers), log_));
     Log(LogLevel::kInfo, "collector listening on " + config_.listen_address + ":" +
@@ -87,13 +93,37 @@ class Collector::Impl {
   Status Append(const std::string& project, std::vector<Record> records) {
     auto it = stores_.find(project);
     if (it == stores_.end()) return Status::Error("no store for project " + project);
+    double events = 0, profiles = 0, identities = 0;
+    for (const auto& r : records) {
+      if (r.stream == Stream::kUsers) {
+        profiles += 1;
+      } else if (r.stream == Stream::kIdentities) {
+        identities += 1;
+      } else {
+        events += 1;
+      }
+    }
     auto seqs = it->second->Append(std::move(records));
     if (!seqs.ok()) {
       Log(LogLevel::kError,
           "append to project \"" + project + "\" failed: " + seqs.status().message());
       return seqs.status();
     }
+    // Counted once durable: these are the records a 2xx acknowledged.
+    if (metric_) {
+      if (events > 0) metric_("collector.events_accepted", events);
+      if (profiles > 0) metric_("collector.profiles_accepted", profiles);
+      if (identities > 0) metric_("collector.identities_accepted", identities);
+    }
     return Status::OK();
+  }
+
+  /// Per answered request: collector.requests, and collector.rejected (4xx) or .errors (5xx).
+  void Count(int status) const {
+    if (!metric_) return;
+    metric_("collector.requests", 1);
+    if (status >= 400 && status < 500) metric_("collector.rejected", 1);
+    if (status >= 500) metric_("collector.errors", 1);
   }
 
   /// The projects whose store refuses appends after a write or fsync failure (for /healthz).
@@ -132,6 +162,7 @@ class Collector::Impl {
 
   CollectorConfig config_;
   LogFn log_;
+  MetricFn metric_;
   std::map<std::string, std::unique_ptr<Store>> stores_;
   std::unique_ptr<HttpServer> server_;
   std::mutex stop_mu_;
@@ -146,9 +177,10 @@ Collector::Collector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Collector::~Collector() { Stop(); }
 
-Result<std::unique_ptr<Collector>> Collector::Start(std::string_view config_json, LogFn log) {
+Result<std::unique_ptr<Collector>> Collector::Start(std::string_view config_json, LogFn log,
+                                                    MetricFn metric) {
   WEIR_ASSIGN_OR_RETURN(auto config, ParseCollectorConfig(config_json));
-  auto impl = std::make_unique<Impl>(std::move(config), std::move(log));
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(log), std::move(metric));
   WEIR_RETURN_NOT_OK(impl->Start());
   return std::unique_ptr<Collector>(new Collector(std::move(impl)));
 }

@@ -16,6 +16,7 @@
 #define WEIR_SDK_SOURCE_COLLECTOR_COLLECTOR_HPP
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 
@@ -23,6 +24,15 @@
 #include "weir/plugin.hpp"
 
 namespace weir::sdksource {
+
+/// Receives the collector's ingest counters as increments (cumulative by the receiver):
+/// collector.requests (every request answered), collector.events_accepted,
+/// collector.profiles_accepted, collector.identities_accepted (records stored durably),
+/// collector.rejected (requests answered 4xx) and collector.errors (answered 5xx). Called from
+/// any collector thread, possibly concurrently; must be thread-safe. Inside the host the
+/// sdk-source plugin forwards them to the host's metric() service (`weir serve` shows them on
+/// /metrics). An empty function discards them.
+using MetricFn = std::function<void(const char* name, double increment)>;
 
 /// A running collector. Not copyable. Port(), Stop() and the destructor may be called from any
 /// thread except the collector's own (a LogFn callback must not call Stop()).
@@ -33,7 +43,8 @@ class Collector {
   /// tail left by a crash) and starts listening. Returns once requests are being accepted.
   /// Fails with InvalidConfig for a bad configuration, or with the store's or the socket's
   /// error (a store held by another writer, an address in use).
-  static Result<std::unique_ptr<Collector>> Start(std::string_view config_json, LogFn log);
+  static Result<std::unique_ptr<Collector>> Start(std::string_view config_json, LogFn log,
+                                                  MetricFn metric = {});
 
   /// Stops (see Stop()).
   ~Collector();
