@@ -12,6 +12,9 @@ WEIR_APT_PACKAGES=(
   libdeflate-dev libhowardhinnant-date-dev tzdata
   unixodbc unixodbc-dev odbc-postgresql postgresql
   python3 python3-pip python3-venv  # for weir_check_s3_tools' pip fallback (moto, aws CLI)
+  # tests/observe: promtool (`promtool check metrics` on /metrics) and headless Chromium
+  # (renders /status and screenshots its chart); those tests fail without them when CI=true.
+  prometheus chromium
 )
 
 weir_install_deps() {

@@ -1,2 +1,0 @@
-// host/observe/observe.cpp — status snapshots and their renderings.
-#include "observe/observe.hpp"
