@@ -1,12 +1,15 @@
 // host/pipeline/pipeline.cpp — parsing and validating pipeline definition files (simdjson DOM).
 #include "pipeline/pipeline.hpp"
 
+#include <date/tz.h>
 #include <simdjson.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <initializer_list>
+#include <optional>
 #include <string_view>
 
 #include "weir/config_json.hpp"
@@ -212,6 +215,38 @@ bool ValidHhMm(const std::string& s) {
   return h < 24 && m < 60;
 }
 
+// "6h" -> 21600: hours 1..23, minutes or seconds 1..59 (the next unit up is the one to use).
+std::optional<int64_t> ParseEvery(const std::string& every) {
+  if (every.size() < 2 || every.size() > 3) return std::nullopt;
+  int n = 0;
+  for (size_t i = 0; i + 1 < every.size(); ++i) {
+    if (every[i] < '0' || every[i] > '9') return std::nullopt;
+    n = n * 10 + (every[i] - '0');
+  }
+  switch (every.back()) {
+    case 'h':
+      if (n >= 1 && n <= 23) return int64_t{n} * 3600;
+      return std::nullopt;
+    case 'm':
+      if (n >= 1 && n <= 59) return int64_t{n} * 60;
+      return std::nullopt;
+    case 's':
+      if (n >= 1 && n <= 59) return int64_t{n};
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+bool KnownTimeZone(const std::string& name) {
+  if (name.find("..") != std::string::npos) return false;
+  try {
+    return date::locate_zone(name) != nullptr;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 Result<Schedule> ParseSchedule(const Ctx& ctx, object root) {
   Schedule sched;
   element v;
@@ -233,20 +268,14 @@ Result<Schedule> ParseSchedule(const Ctx& ctx, object root) {
     return ctx.Err("$.schedule", "give either 'every' or 'daily', not both");
   }
   if (!every.empty()) {
-    int hours = 0;
-    bool ok = every.size() >= 2 && every.back() == 'h';
-    if (ok) {
-      for (size_t i = 0; i + 1 < every.size(); ++i) {
-        if (every[i] < '0' || every[i] > '9' || i > 1) ok = false;
-      }
-    }
-    if (ok) hours = std::atoi(every.c_str());
-    if (!ok || hours < 1 || hours > 23) {
+    std::optional<int64_t> period = ParseEvery(every);
+    if (!period) {
       return ctx.Err("$.schedule.every",
-                     "expected \"Nh\" with N from 1 to 23, found \"" + every + "\"");
+                     "expected \"Nh\" (N from 1 to 23), \"Nm\" or \"Ns\" (N from 1 to 59), "
+                     "found \"" + every + "\"");
     }
     sched.kind = Schedule::Kind::kEvery;
-    sched.every_hours = hours;
+    sched.every_seconds = *period;
   } else if (!daily.empty()) {
     if (!ValidHhMm(daily)) {
       return ctx.Err("$.schedule.daily", "expected \"HH:MM\" (24-hour), found \"" + daily + "\"");
@@ -256,8 +285,11 @@ Result<Schedule> ParseSchedule(const Ctx& ctx, object root) {
   } else {
     return ctx.Err("$.schedule", "expected 'every' or 'daily'");
   }
-  if (sched.timezone.empty() || sched.timezone.find("..") != std::string::npos) {
-    return ctx.Err("$.schedule.timezone", "expected an IANA time zone name such as \"UTC\"");
+  if (sched.timezone.empty() || !KnownTimeZone(sched.timezone)) {
+    return ctx.Err("$.schedule.timezone",
+                   "unknown time zone \"" + sched.timezone +
+                       "\": expected an IANA name from the system tzdata such as \"UTC\", "
+                       "\"Europe/London\" or \"America/New_York\"");
   }
   return sched;
 }
@@ -277,7 +309,9 @@ std::string Schedule::ToString() const {
     case Kind::kNone:
       return "manual";
     case Kind::kEvery:
-      return "every " + std::to_string(every_hours) + "h";
+      if (every_seconds % 3600 == 0) return "every " + std::to_string(every_seconds / 3600) + "h";
+      if (every_seconds % 60 == 0) return "every " + std::to_string(every_seconds / 60) + "m";
+      return "every " + std::to_string(every_seconds) + "s";
     case Kind::kDaily:
       return "daily at " + daily_at + " " + timezone;
   }

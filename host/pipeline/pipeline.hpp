@@ -42,7 +42,7 @@ struct PluginRef {
 struct Schedule {
   enum class Kind { kNone, kEvery, kDaily };
   Kind kind = Kind::kNone;
-  int every_hours = 0;         ///< kEvery: 1..23
+  int64_t every_seconds = 0;   ///< kEvery: the period, from "Nh" (1-23), "Nm" or "Ns" (1-59)
   std::string daily_at;        ///< kDaily: "HH:MM"
   std::string timezone = "UTC";  ///< IANA name, e.g. "Europe/Berlin"
   std::string ToString() const;

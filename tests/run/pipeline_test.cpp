@@ -98,7 +98,20 @@ TEST_F(PipelineTest, ErrorsNameFileAndJsonPath) {
        "$.batch.max_bytes: expected an integer, got string"},
       {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
           "schedule":{"every":"25h"}})",
-       "$.schedule.every: expected \"Nh\" with N from 1 to 23"},
+       "$.schedule.every: expected \"Nh\" (N from 1 to 23)"},
+      {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
+          "schedule":{"every":"60m"}})",
+       "$.schedule.every: expected \"Nh\" (N from 1 to 23), \"Nm\" or \"Ns\" (N from 1 to 59), "
+       "found \"60m\""},
+      {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
+          "schedule":{"every":"0s"}})",
+       "$.schedule.every: expected"},
+      {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
+          "schedule":{"daily":"02:00","timezone":"Europe/Atlantis"}})",
+       "$.schedule.timezone: unknown time zone \"Europe/Atlantis\""},
+      {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
+          "schedule":{"daily":"02:00","timezone":"../../etc/passwd"}})",
+       "$.schedule.timezone: unknown time zone"},
       {R"({"name":"c","project":"x","source":{"plugin":"a"},"destination":{"plugin":"b"},
           "schedule":{"daily":"24:00"}})",
        "$.schedule.daily: expected \"HH:MM\""},
@@ -203,7 +216,22 @@ TEST_F(PipelineTest, SchedulesParse) {
                                            "schedule":{"every":"6h"}})"),
                             Env());
   ASSERT_TRUE(e.ok()) << e.status().message();
-  EXPECT_EQ(e->schedule.every_hours, 6);
+  EXPECT_EQ(e->schedule.every_seconds, 6 * 3600);
+  EXPECT_EQ(e->schedule.ToString(), "every 6h");
+  auto m = LoadPipelineFile(Write("m", R"({"name":"m","project":"x","source":{"plugin":"a"},
+                                           "destination":{"plugin":"b"},
+                                           "schedule":{"every":"15m"}})"),
+                            Env());
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->schedule.every_seconds, 15 * 60);
+  EXPECT_EQ(m->schedule.ToString(), "every 15m");
+  auto sec = LoadPipelineFile(Write("sec", R"({"name":"sec","project":"x","source":{"plugin":"a"},
+                                           "destination":{"plugin":"b"},
+                                           "schedule":{"every":"30s"}})"),
+                              Env());
+  ASSERT_TRUE(sec.ok()) << sec.status().message();
+  EXPECT_EQ(sec->schedule.every_seconds, 30);
+  EXPECT_EQ(sec->schedule.ToString(), "every 30s");
 }
 
 TEST_F(PipelineTest, DirectoryScanReportsEachBadFileAndKeepsGoodOnes) {
