@@ -701,7 +701,11 @@ Status SqliteStateStore::ResetPipeline(const std::string& pipeline, const std::s
   // keeps a ledger of keys (a warehouse) would skip a new "batch 1" as a replay of the old one.
   // A pending intent's seq is skipped too, since its key may already be in the destination.
   for (const char* sql :
-       {"UPDATE watermarks SET watermark = x'', committed_rows = 0, committed_batches = 0, "
+       {// Back to the start cut: the beginning, or for a pipeline with start "now" the cut
+        // its backfill windows end at, so a reset never re-exports what backfill covers.
+        "UPDATE watermarks SET watermark = COALESCE((SELECT c.watermark FROM start_cuts c "
+        "WHERE c.pipeline = ?1 AND c.stream = ?2), x''), committed_rows = 0, "
+        "committed_batches = 0, "
         "next_batch_seq = next_batch_seq + (SELECT COUNT(*) FROM intents i WHERE "
         "i.pipeline = ?1 AND i.stream = ?2 AND i.status = 'pending') "
         "WHERE pipeline = ?1 AND stream = ?2",

@@ -259,6 +259,29 @@ TEST(SqliteStateStoreV2, WindowIntentCommitsIntoItsWindowAndSharesTheBatchSeq) {
   EXPECT_TRUE(store->ListWindowIntents("p", "events", kT0 + kDay)->empty());
 }
 
+TEST(SqliteStateStoreV2, ResetGoesBackToTheStartCutNotBeforeIt) {
+  TempDir dir;
+  auto store = MustOpen(dir.path() / "state.db");
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->SetStartCut("p", "events", StartCut{Wm("cut"), "now", 0}).ok());
+  ASSERT_TRUE(store->SetStartCut("q", "events", StartCut{"", "beginning", 0}).ok());
+  auto run = store->StartRun("p", "incremental", 1);
+  ASSERT_TRUE(run.ok());
+  for (const char* pipeline : {"p", "q"}) {
+    const std::string from = std::string(pipeline) == "p" ? Wm("cut") : "";
+    Intent in = MakeIntent(pipeline, "events", 1, from, Wm("i1"), 5, 50, *run);
+    ASSERT_TRUE(store->RecordIntent(in).ok());
+    ASSERT_TRUE(store->CommitIntent(in, *run).ok());
+    ASSERT_TRUE(store->ResetPipeline(pipeline, "events").ok());
+  }
+  // History before the cut belongs to backfill: a reset re-exports from the cut only.
+  auto p = store->LoadPipeline("p", "events");
+  EXPECT_EQ(p->watermark, Wm("cut"));
+  EXPECT_EQ(p->committed_rows, 0u);
+  EXPECT_EQ(p->next_batch_seq, 2u);
+  EXPECT_EQ(store->LoadPipeline("q", "events")->watermark, "");
+}
+
 TEST(SqliteStateStoreV2, WindowIntentWithoutALedgerRowDoesNotCommit) {
   TempDir dir;
   auto store = MustOpen(dir.path() / "state.db");
