@@ -106,9 +106,17 @@ int CmdBackfill(const Globals& g, const std::vector<std::string>& args) {
                 "Usage: weir backfill PIPELINE --from YYYY-MM-DD --to YYYY-MM-DD\n"
                 "       weir backfill PIPELINE [--redo YYYY-MM-DD] [--step]   (resume / redo)\n"
                 "       weir backfill PIPELINE --status [--json]\n"
-                "Exports the history before the pipeline's start cut by calendar day in its "
-                "schedule time zone.\nA running `weir serve` runs the windows; otherwise they "
-                "run here.")) {
+                "Exports the history before the pipeline's start cut by calendar day in its\n"
+                "schedule time zone (a pipeline with \"start\": \"now\"; its first run or\n"
+                "backfill fixes the cut, and records after it are the incremental export's).\n"
+                "Each day is a window in a ledger: an interrupted backfill resumes at the first\n"
+                "unfinished day, finished days are never redone unless --redo names them.\n"
+                "A running `weir serve` runs the windows; otherwise they run here.\n\n"
+                "Examples:\n"
+                "  weir backfill demo-events --from 2026-11-01 --to 2026-11-30\n"
+                "  weir backfill demo-events                      # resume after an interruption\n"
+                "  weir backfill demo-events --status\n"
+                "  weir backfill demo-events --redo 2026-11-07")) {
     return kExitOk;
   }
   auto p = FindPipeline(g.pipelines_dir, vm["pipeline"].as<std::string>(), ProcessEnv());
