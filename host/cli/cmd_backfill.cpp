@@ -234,12 +234,26 @@ int CmdBackfill(const Globals& g, const std::vector<std::string>& args) {
   for (const auto& w : *ledger) done_before += w.status == "done";
   int ended = 0;
   const bool progress = opt.run.progress;
+  // On a terminal: " [########------------] 14/30 days 2026-11-14" before the live rows of the
+  // window being exported; a line of its own only for a window that did not finish.
+  auto bar = [&](const std::string& day) {
+    constexpr int kWidth = 24;
+    const int done = done_before + ended;
+    const int filled = total == 0 ? 0 : static_cast<int>(done * kWidth / static_cast<int>(total));
+    return " [" + std::string(static_cast<size_t>(filled), '#') +
+           std::string(static_cast<size_t>(kWidth - filled), '-') + "] " + std::to_string(done) +
+           "/" + std::to_string(total) + " days" + (day.empty() ? "" : " " + day);
+  };
+  if (progress) opt.window_label = [&](const BackfillWindow& w) { return bar(w.day); };
   opt.on_window = [&](const BackfillWindow& w) {
     if (w.status == "done") ++ended;
-    if (progress) {
-      std::fprintf(stderr, "\r\033[K%s: %d of %zu days done (%s %s, %llu rows)\n",
-                   p->name.c_str(), done_before + ended, total, w.day.c_str(), w.status.c_str(),
+    if (!progress) return;
+    if (w.status == "done") {
+      std::fprintf(stderr, "\r\033[K%s%s done, %llu rows", p->name.c_str(), bar(w.day).c_str(),
                    static_cast<unsigned long long>(w.rows));
+    } else {
+      std::fprintf(stderr, "\r\033[K%s: %s %s%s%s\n", p->name.c_str(), w.day.c_str(),
+                   w.status.c_str(), w.error.empty() ? "" : ": ", w.error.c_str());
     }
   };
   BackfillOutcome out = RunBackfill(*p, reg, store, opt);

@@ -74,7 +74,7 @@ class Backfill {
     w.run_id = s_.out().run_id;
     w.error.clear();
     WEIR_RETURN_NOT_OK(s_.store().UpdateBackfillWindow(w));
-    s_.set_progress_label(" " + w.day);
+    s_.set_progress_label(opt_.window_label ? opt_.window_label(w) : " " + w.day);
     s_.log().info("window {} [{} ms, {} ms): attempt {}, from cursor {}", w.day,
                   w.window_start_ms, w.window_end_ms, w.attempts,
                   internal::HexPreview(w.cursor_wm));
@@ -120,7 +120,7 @@ class Backfill {
     BackfillWindow marker = w;
     marker.status = "redo";
     WEIR_RETURN_NOT_OK(s_.store().UpdateBackfillWindow(marker));
-    s_.set_progress_label(" " + w.day + " (redo)");
+    s_.set_progress_label((opt_.window_label ? opt_.window_label(w) : " " + w.day) + " (redo)");
     Status s = [&]() -> Status {
       WEIR_ASSIGN_OR_RETURN(std::vector<Intent> intents,
                             s_.store().ListWindowIntents(p.name, p.stream, w.window_start_ms));
@@ -186,6 +186,8 @@ BackfillOutcome RunBackfill(const Pipeline& pipeline, const PluginRegistry& regi
       s = ledger.status();
     }
     session.out().caught_up = result.windows_left == 0;
+    // The final progress line: the totals under the label of no window in particular.
+    if (options.window_label) session.set_progress_label(options.window_label(BackfillWindow{}));
     result.run = session.Finish(s);
     return result;
   } catch (const std::exception& e) {

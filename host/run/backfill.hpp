@@ -36,6 +36,9 @@ struct BackfillOptions {
   int max_windows = 0;
   /// Called after each window ends (done or failed), e.g. for a progress line.
   std::function<void(const BackfillWindow&)> on_window;
+  /// What the live progress line shows before the rows of the window being exported (default
+  /// " DAY"); the CLI puts its days-done bar here.
+  std::function<std::string(const BackfillWindow&)> window_label;
   BackfillOptions() { run.kind = "backfill"; }
 };
 
