@@ -214,6 +214,15 @@ TEST(Serve, SigtermMidBatchStopsCleanlyAndTheNextServeResumesExactlyOnce) {
   const auto partial = ExportedIds(dir.path() / "out-slow");
   EXPECT_LT(static_cast<int>(partial.size()), kEvents) << "SIGTERM landed after the end";
   for (const auto& [id, n] : partial) EXPECT_EQ(n, 1) << id;
+  // The batch in flight finished and committed: no pending batch, and the committed rows are
+  // exactly what reached the destination.
+  ProcessResult show = WaitProcess(StartProcess(
+      WeirCommand(WEIR_BINARY, dir.path(), kPlugins, {"pipeline", "show", "slow"}), dir.path()));
+  ASSERT_EQ(show.code, 0) << show.err;
+  EXPECT_EQ(show.out.find("pending"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("state:       " + std::to_string(partial.size()) + " rows in "),
+            std::string::npos)
+      << show.out;
 
   Daemon again = StartServe(dir.path(), {"--max-batches-per-step", "3"}, /*http=*/false);
   ProcessGuard guard2(again.process);
