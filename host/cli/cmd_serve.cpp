@@ -45,7 +45,14 @@ int CmdServe(const Globals& g, const std::vector<std::string>& args) {
                 "Runs every pipeline on its schedule (and its backfill), each step in a child "
                 "process,\nhosts plugin services, and serves /healthz, /metrics and /status. "
                 "SIGTERM/SIGINT: finish\nthe running batches and exit 0; SIGHUP: reload the "
-                "pipeline files.")) {
+                "pipeline files. One serve per data directory.\n"
+                "A pipeline still catching up runs step after step (at most one running step "
+                "per\nproject, queued fairly); a caught-up one waits for its schedule "
+                "(weir schedule P).\nRunning it under systemd: docs/operating.md.\n\n"
+                "Examples:\n"
+                "  weir serve --service sdk-source=@/etc/weir/collector.json\n"
+                "  weir serve --http 127.0.0.1:0 --project-concurrency 2   # any free port\n"
+                "  curl -s http://127.0.0.1:9464/metrics | grep weir_watermark_lag")) {
     return kExitOk;
   }
   serve::ServeConfig c;
