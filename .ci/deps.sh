@@ -29,6 +29,12 @@ weir_install_deps() {
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian's prometheus package starts a Prometheus server (0.0.0.0:9090) under systemd; the
+    # tests need only its promtool, and no service of ours may listen beyond 127.0.0.1.
+    if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null &&
+       [ -d /run/systemd/system ]; then
+      $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+    fi
   fi
 }
 
