@@ -4,9 +4,12 @@
 // empty or contain a NUL byte, and every message names the field as "config.limits.max_depth".
 #include "collector/collector_config.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <string>
 #include <vector>
@@ -130,22 +133,44 @@ Status ParseProjects(const element& value, CollectorConfig& out) {
 
 }  // namespace
 
+namespace {
+
+std::array<unsigned char, 32> Sha256(std::string_view s) {
+  std::array<unsigned char, 32> out{};
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), out.data());
+  return out;
+}
+
+}  // namespace
+
+const std::string* CollectorConfig::Lookup(const std::vector<Credential>& credentials,
+                                           std::string_view secret) {
+  const std::array<unsigned char, 32> digest = Sha256(secret);
+  const std::string* found = nullptr;
+  for (const Credential& c : credentials) {
+    // Every entry is compared, whatever matched before: the time depends only on how many
+    // credentials are configured. Credentials are unique (ParseCollectorConfig refuses
+    // duplicates), so at most one matches.
+    const bool match = CRYPTO_memcmp(digest.data(), c.digest.data(), digest.size()) == 0;
+    found = match ? &c.project : found;
+  }
+  return found;
+}
+
 const std::string* CollectorConfig::ProjectForToken(std::string_view token) const {
-  auto it = token_project_.find(std::string(token));
-  return it == token_project_.end() ? nullptr : &it->second;
+  return Lookup(tokens_, token);
 }
 
 const std::string* CollectorConfig::ProjectForWriteKey(std::string_view key) const {
-  auto it = write_key_project_.find(std::string(key));
-  return it == write_key_project_.end() ? nullptr : &it->second;
+  return Lookup(write_keys_, key);
 }
 
 void CollectorConfig::BuildIndex() {
-  token_project_.clear();
-  write_key_project_.clear();
+  tokens_.clear();
+  write_keys_.clear();
   for (const auto& p : projects) {
-    for (const auto& t : p.tokens) token_project_.emplace(t, p.name);
-    for (const auto& k : p.write_keys) write_key_project_.emplace(k, p.name);
+    for (const auto& t : p.tokens) tokens_.push_back(Credential{Sha256(t), p.name});
+    for (const auto& k : p.write_keys) write_keys_.push_back(Credential{Sha256(k), p.name});
   }
 }
 

@@ -15,6 +15,7 @@
 #ifndef WEIR_SDK_SOURCE_COLLECTOR_COLLECTOR_CONFIG_HPP
 #define WEIR_SDK_SOURCE_COLLECTOR_COLLECTOR_CONFIG_HPP
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -79,8 +80,17 @@ struct CollectorConfig {
   void BuildIndex();
 
  private:
-  std::unordered_map<std::string, std::string> token_project_;
-  std::unordered_map<std::string, std::string> write_key_project_;
+  /// A credential by its SHA-256 only: lookups hash what a client sent and compare it with
+  /// every entry in constant time (CRYPTO_memcmp, no early exit), so neither the time a
+  /// lookup takes nor a hash table's probing tells a client how much of a guess was right.
+  struct Credential {
+    std::array<unsigned char, 32> digest{};
+    std::string project;
+  };
+  static const std::string* Lookup(const std::vector<Credential>& credentials,
+                                   std::string_view secret);
+  std::vector<Credential> tokens_;
+  std::vector<Credential> write_keys_;
 };
 
 /// Parses and validates the configuration with the SDK's getters (weir/config_json.hpp).

@@ -98,6 +98,11 @@ TEST(SdkSourceCollectorConfig, ParsesProjectsLimitsAndListen) {
   EXPECT_EQ(*config.ProjectForToken("tok-other"), "other");
   EXPECT_EQ(*config.ProjectForWriteKey("wk-demo"), "demo");
   EXPECT_EQ(config.ProjectForToken("wk-demo"), nullptr);  // write keys are not tokens
+  // Near misses (same length, a prefix, a longer string) match nothing: only the whole token.
+  EXPECT_EQ(config.ProjectForToken("tok-othes"), nullptr);
+  EXPECT_EQ(config.ProjectForToken("tok-othe"), nullptr);
+  EXPECT_EQ(config.ProjectForToken("tok-otherx"), nullptr);
+  EXPECT_EQ(config.ProjectForToken(""), nullptr);
 }
 
 TEST(SdkSourceCollectorConfig, ErrorsNameThePathAndNeverTheSecret) {
