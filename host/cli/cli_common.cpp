@@ -58,30 +58,6 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
-std::string FormatTime(int64_t ms) {
-  if (ms <= 0) return "-";
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string HumanBytes(double b) {
-  char buf[32];
-  if (b >= 1e9) {
-    std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-  } else if (b >= 1e6) {
-    std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
-  } else if (b >= 1e3) {
-    std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.0f B", b);
-  }
-  return buf;
-}
-
 std::string HumanDuration(int64_t ms) {
   if (ms < 0) ms = 0;
   int64_t s = ms / 1000;

@@ -67,7 +67,7 @@ int CmdSchedule(const Globals& g, const std::vector<std::string>& args) {
   }
   if (!json) {
     std::cout << p->name << ": " << s.ToString() << "\n"
-              << "next " << fires->size() << " after " << FormatTime(after) << ":\n";
+              << "next " << fires->size() << " after " << FormatUtcMs(after) << ":\n";
   }
   for (int64_t t : *fires) {
     auto local = FormatInZone(t, s.timezone);
@@ -76,14 +76,14 @@ int CmdSchedule(const Globals& g, const std::vector<std::string>& args) {
     const std::string note = DstNote(s, t);
     if (json) {
       std::cout << "{\"pipeline\":" << JsonQuote(p->name) << ",\"fire_ms\":" << t
-                << ",\"utc\":" << JsonQuote(FormatTime(t))
+                << ",\"utc\":" << JsonQuote(FormatUtcMs(t))
                 << ",\"local\":" << JsonQuote(*local)
                 << ",\"timezone\":" << JsonQuote(s.timezone)
                 << ",\"utc_offset\":" << JsonQuote(offset.ok() ? *offset : "")
                 << ",\"note\":" << JsonQuote(note) << "}\n";
     } else {
       std::string line = "  " + *local + " (" + (offset.ok() ? *offset : "?") + ")   " +
-                         FormatTime(t);
+                         FormatUtcMs(t);
       if (!note.empty()) line += "   " + note;
       std::cout << line << "\n";
     }

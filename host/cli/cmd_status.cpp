@@ -59,7 +59,7 @@ std::string NextRunText(const PipelineStatus& ps, int64_t now_ms) {
   if (s.kind == Schedule::Kind::kNone) return "manual";
   if (ps.next_run_ms <= 0) return "unknown";
   if (ps.next_run_ms <= now_ms) return "due now";
-  std::string utc = FormatTime(ps.next_run_ms);
+  std::string utc = FormatUtcMs(ps.next_run_ms);
   if (s.timezone != "UTC") {
     auto local = FormatInZone(ps.next_run_ms, s.timezone);
     if (local.ok()) return *local + " (" + utc + ")";
@@ -70,7 +70,7 @@ std::string NextRunText(const PipelineStatus& ps, int64_t now_ms) {
 std::string LastRunText(const PipelineStatus& ps, int64_t now_ms) {
   if (!ps.last_run) return "never";
   const RunRecord& r = *ps.last_run;
-  return r.status + " " + FormatTime(r.started_at_ms) + " (" +
+  return r.status + " " + FormatUtcMs(r.started_at_ms) + " (" +
          HumanDuration(now_ms - r.started_at_ms) + " ago)";
 }
 
@@ -223,7 +223,7 @@ int CmdMetrics(const Globals& g, const std::vector<std::string>& args) {
   std::vector<double> byte_values;
   for (const auto& r : *runs) {
     rows.push_back(
-        {std::to_string(r.id), FormatTime(r.started_at_ms), r.kind, r.status,
+        {std::to_string(r.id), FormatUtcMs(r.started_at_ms), r.kind, r.status,
          std::to_string(r.rows), HumanBytes(static_cast<double>(r.bytes)),
          r.ended_at_ms > 0 ? HumanDuration(r.ended_at_ms - r.started_at_ms) : "running"});
     total_rows += r.rows;

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "common/format.hpp"
 #include "plugin/loader.hpp"
 #include "state/state_store.hpp"
 #include "weir/plugin.hpp"
@@ -61,10 +62,8 @@ void InstallSignalHandlers(bool graceful = false);
 
 /// Prints "weir: MESSAGE" on stderr and returns `code`.
 int Fail(int code, const std::string& message);
-/// "2026-12-06 03:26:02Z", or "-" for ms <= 0.
-std::string FormatTime(int64_t ms);
-/// "1.2 MB" style.
-std::string HumanBytes(double bytes);
+using weir::host::FormatUtcMs;  // common/format.hpp
+using weir::host::HumanBytes;
 /// "3m12s" style, for durations and lags.
 std::string HumanDuration(int64_t ms);
 

@@ -408,7 +408,7 @@ int CmdRuns(const Globals& g, const std::vector<std::string>& args) {
                                     : 0;
     std::printf("%-6" PRId64 " %-20s %-12s %-12s %-21s %9.1f %10" PRIu64 " %12" PRIu64 "  %s\n",
                 r.id, r.pipeline.c_str(), r.kind.c_str(), r.status.c_str(),
-                FormatTime(r.started_at_ms).c_str(), secs, r.rows, r.bytes,
+                FormatUtcMs(r.started_at_ms).c_str(), secs, r.rows, r.bytes,
                 r.error.substr(0, 80).c_str());
   }
   if (runs->empty()) std::printf("(no runs yet)\n");

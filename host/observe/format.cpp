@@ -10,16 +10,6 @@
 
 namespace weir::host::observe_internal {
 
-std::string FormatUtc(int64_t ms) {
-  if (ms <= 0) return "-";
-  std::time_t t = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string FormatDuration(int64_t ms) {
   if (ms < 0) ms = 0;
   const int64_t s = ms / 1000;

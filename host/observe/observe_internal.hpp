@@ -9,12 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "common/format.hpp"
 #include "state/state_store.hpp"
 
 namespace weir::host::observe_internal {
 
-/// "2026-12-06 03:26:02Z"; "-" for ms <= 0.
-std::string FormatUtc(int64_t ms);
+using weir::host::FormatUtcMs;  // common/format.hpp
 /// "850ms", "12.3s", "3m12s", "2h05m", "3d04h"; for durations and lags (negative = 0).
 std::string FormatDuration(int64_t ms);
 /// Shortest text that reads back as `v` ("3", "0.25", "1e+20"); "NaN", "+Inf", "-Inf".

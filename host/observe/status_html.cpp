@@ -19,7 +19,7 @@ namespace {
 
 using observe_internal::EndedCaughtUp;
 using observe_internal::FormatDuration;
-using observe_internal::FormatUtc;
+using observe_internal::FormatUtcMs;
 using observe_internal::HtmlEscape;
 using observe_internal::RunFailed;
 
@@ -115,20 +115,6 @@ std::string Short(double v) {
   return buf;
 }
 
-std::string HumanBytes(double b) {
-  char buf[32];
-  if (b >= 1e9) {
-    std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-  } else if (b >= 1e6) {
-    std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
-  } else if (b >= 1e3) {
-    std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.0f B", b);
-  }
-  return buf;
-}
-
 std::string Badge(const std::string& cls_prefix, const std::string& text) {
   return "<span class=\"badge " + cls_prefix + Esc(text) + "\">" + Esc(text) + "</span>";
 }
@@ -149,7 +135,7 @@ std::string NextRun(const StatusSnapshot& snap, const PipelineStatus& ps) {
   std::string out;
   auto local = FormatInZone(ps.next_run_ms, s.timezone);
   if (local.ok() && s.timezone != "UTC") out += Esc(*local) + "<br>";
-  out += Esc(FormatUtc(ps.next_run_ms)) + " <span class=\"muted\">(" +
+  out += Esc(FormatUtcMs(ps.next_run_ms)) + " <span class=\"muted\">(" +
          Esc(Ago(snap.now_ms, ps.next_run_ms)) + ")</span>";
   return out;
 }
@@ -161,7 +147,7 @@ std::string Watermark(const PipelineStatus& ps) {
 }
 
 void Header(const StatusSnapshot& snap, std::ostringstream& o) {
-  o << "<header><h1>weir</h1><div class=\"meta\">generated " << Esc(FormatUtc(snap.now_ms));
+  o << "<header><h1>weir</h1><div class=\"meta\">generated " << Esc(FormatUtcMs(snap.now_ms));
   if (snap.serve) {
     const ServeLive& s = *snap.serve;
     o << " &middot; serve pid " << s.pid;
@@ -208,7 +194,7 @@ void Overview(const StatusSnapshot& snap, std::ostringstream& o) {
       << "</td><td>";
     if (ps.last_run) {
       const RunRecord& r = *ps.last_run;
-      o << Badge("s-", r.status) << " " << Esc(FormatUtc(r.started_at_ms))
+      o << Badge("s-", r.status) << " " << Esc(FormatUtcMs(r.started_at_ms))
         << " <span class=\"muted\">(" << Esc(Ago(snap.now_ms, r.started_at_ms)) << ")</span>";
     } else {
       o << "<span class=\"muted\">never</span>";
@@ -276,17 +262,17 @@ void Chart(const PipelineStatus& ps, std::ostringstream& o) {
                   Esc(r.status).c_str(), x, kTop + ph - h, bar_w, h);
     o << buf << "<title>run " << r.id << " " << Esc(r.status) << ": " << Thousands(r.rows)
       << " rows, " << Esc(HumanBytes(static_cast<double>(r.bytes))) << ", "
-      << Esc(FormatUtc(r.started_at_ms)) << "</title></rect>\n";
+      << Esc(FormatUtcMs(r.started_at_ms)) << "</title></rect>\n";
   }
   // x labels: the first and the last run.
   std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"start\">", kLeft,
                 kTop + ph + 16);
   o << buf << "run " << runs.front()->id << " &middot; "
-    << Esc(FormatUtc(runs.front()->started_at_ms)) << "</text>\n";
+    << Esc(FormatUtcMs(runs.front()->started_at_ms)) << "</text>\n";
   std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", kLeft + pw,
                 kTop + ph + 16);
   o << buf << "run " << runs.back()->id << " &middot; "
-    << Esc(FormatUtc(runs.back()->started_at_ms)) << "</text>\n";
+    << Esc(FormatUtcMs(runs.back()->started_at_ms)) << "</text>\n";
   std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
                 kLeft + pw / 2, kTop + ph + 36);
   o << buf << "runs, oldest \u2192 newest</text>\n</svg>\n";
@@ -314,7 +300,7 @@ void RecentRuns(const StatusSnapshot& snap, const PipelineStatus& ps, std::ostri
         !EndedCaughtUp(r)) {
       o << " <span class=\"muted\">more to do</span>";
     }
-    o << "</td><td>" << Esc(r.kind) << "</td><td>" << Esc(FormatUtc(r.started_at_ms))
+    o << "</td><td>" << Esc(r.kind) << "</td><td>" << Esc(FormatUtcMs(r.started_at_ms))
       << "</td><td class=\"num\">" << Thousands(r.rows) << "</td><td class=\"num\">"
       << Esc(HumanBytes(static_cast<double>(r.bytes))) << "</td><td class=\"num\">"
       << (r.ended_at_ms > 0 ? Esc(FormatDuration(r.ended_at_ms - r.started_at_ms))
@@ -374,7 +360,7 @@ void PipelineSection(const StatusSnapshot& snap, const PipelineStatus& ps, std::
     << " committed batches";
   if (ps.pending_batch) o << " &middot; one batch pending (replayed by the next run)";
   if (ps.last_success_ms > 0) {
-    o << " &middot; last success " << Esc(FormatUtc(ps.last_success_ms));
+    o << " &middot; last success " << Esc(FormatUtcMs(ps.last_success_ms));
   }
   o << "</p>\n";
   if (!ps.error.empty()) o << "<p class=\"err\">" << Esc(ps.error) << "</p>\n";

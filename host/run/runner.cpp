@@ -2,6 +2,7 @@
 // incremental run loop.
 #include "run/runner.hpp"
 
+#include "common/format.hpp"
 #include "run/host_context.hpp"
 #include "run/run_core.hpp"
 
@@ -25,20 +26,6 @@ namespace {
 
 weir_bytes Bytes(const std::string& s) {
   return weir_bytes{reinterpret_cast<const uint8_t*>(s.data()), s.size()};
-}
-
-std::string HumanBytes(double b) {
-  char buf[32];
-  if (b >= 1e9) {
-    std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-  } else if (b >= 1e6) {
-    std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
-  } else if (b >= 1e3) {
-    std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.0f B", b);
-  }
-  return buf;
 }
 
 }  // namespace
