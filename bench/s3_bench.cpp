@@ -18,6 +18,10 @@
 // Each phase prints one "RESULT phase=<name> key=value ..." line; VmHWM (peak RSS) is reset
 // before each phase (/proc/self/clear_refs) and reported with it.
 //
+// S3 keys come from WEIR_BENCH_S3_ACCESS_KEY_ID / WEIR_BENCH_S3_SECRET_ACCESS_KEY (default
+// "bench"/"bench", which only a moto without signature checks accepts); they never appear on a
+// command line (curl reads them from its config file, which only the owner can read).
+//
 //   s3_bench --plugin build/plugins/libweir-s3.so --mb 256 --dir /tmp/x
 //            [--endpoint http://127.0.0.1:PORT --bucket weir-bench]
 #include <fcntl.h>
@@ -61,6 +65,8 @@ struct Options {
   std::string dir;
   std::string endpoint;  // empty: skip the S3 phases
   std::string bucket = "weir-bench";
+  std::string access_key_id = "bench";
+  std::string secret_access_key = "bench";
   double mb = 256;
   size_t batch_records = 100000;
   int level = 6;
@@ -266,6 +272,9 @@ PhaseResult RunCurlBaseline(const Options& o, const std::string& root) {
   const std::string cfg_path = o.dir + "/curl.cfg";
   {
     std::ofstream cfg(cfg_path);
+    std::filesystem::permissions(
+        cfg_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    cfg << "user = \"" << o.access_key_id << ":" << o.secret_access_key << "\"\n";
     for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
       if (!e.is_regular_file()) continue;
       const std::string rel = std::filesystem::relative(e.path(), root).string();
@@ -285,8 +294,6 @@ PhaseResult RunCurlBaseline(const Options& o, const std::string& root) {
                                    std::to_string(o.parallelism),
                                    "--aws-sigv4",
                                    "aws:amz:us-east-1:s3",
-                                   "--user",
-                                   "bench:bench",
                                    "-H",
                                    "x-amz-content-sha256: UNSIGNED-PAYLOAD",
                                    "-K",
@@ -321,7 +328,7 @@ PhaseResult RunClientUpload(const Options& o, const std::string& root) {
   config.bucket = o.bucket;
   config.endpoint = o.endpoint;
   config.path_style = true;
-  config.credentials = {"bench", "bench", ""};
+  config.credentials = {o.access_key_id, o.secret_access_key, ""};
   auto store = weir::s3::MakeS3ObjectStore(config, {});
   if (!store.ok()) {
     std::fprintf(stderr, "s3_bench: %s\n", store.status().message().c_str());
@@ -396,6 +403,12 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (const char* k = std::getenv("WEIR_BENCH_S3_ACCESS_KEY_ID"); k != nullptr && *k != 0) {
+    o.access_key_id = k;
+  }
+  if (const char* k = std::getenv("WEIR_BENCH_S3_SECRET_ACCESS_KEY"); k != nullptr && *k != 0) {
+    o.secret_access_key = k;
+  }
   if (o.plugin.empty() || o.dir.empty()) {
     std::fprintf(stderr,
                  "usage: s3_bench --plugin libweir-s3.so --dir DIR [--mb 256] "
@@ -440,8 +453,8 @@ int main(int argc, char** argv) {
     phase("upload", [&] { return RunClientUpload(o, out); });
 #endif
     const std::string s3 = "{\"url\":\"s3://" + o.bucket + "/weir\",\"endpoint\":\"" + o.endpoint +
-                           "\",\"access_key_id\":\"bench\",\"secret_access_key\":\"bench\"" +
-                           common;
+                           "\",\"access_key_id\":\"" + o.access_key_id +
+                           "\",\"secret_access_key\":\"" + o.secret_access_key + "\"" + common;
     phase("s3", [&] { return RunPlugin(*lib, s3, total, o.batch_records); });
   }
   return 0;

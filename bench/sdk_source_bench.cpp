@@ -13,19 +13,29 @@
 //       Reads every record of each project's store through the plugin's C vtable (dlopen, open,
 //       then read batches of BATCH records until caught up, as `weir run` does) on this one
 //       thread, PASSES times. Reports records/s and MB/s of batch bytes (1 MB = 10^6 bytes)
-//       per pass over wall time and over this thread's CPU time.
+//       per pass over wall time and over this thread's CPU time, and the process's peak RSS.
+//   sdk_source_bench copy --data-dir DIR [--passes 3]
+//       The source read's same-run baseline: maps every file below DIR (the stores just read)
+//       and copies its bytes once into a reusable 8 MiB buffer, on this one thread, PASSES
+//       times. That is the least a reader that hands out records held in those files must do
+//       (the store maps its segments and copies each record into the batch), so its best pass
+//       is the ceiling for `read`.
 //
 // Each prints human-readable lines and one machine-readable line starting "RESULT ".
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -49,6 +59,16 @@ double ThreadCpuSeconds() {
 
 double WallSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+/// VmHWM of this process in MiB (-1 if unreadable): file pages the store maps count too.
+long PeakRssMib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6) / 1024;
+  }
+  return -1;
 }
 
 int Disk(const std::string& dir, uint64_t mib) {
@@ -239,11 +259,79 @@ int Read(const std::string& so_path, const std::string& data_dir,
   }
   std::printf(
       "RESULT read records=%llu bytes=%llu batch=%llu passes=%d best_wall_mb_per_s=%.0f "
-      "best_wall_records_per_s=%.0f best_cpu_mb_per_s=%.0f best_cpu_records_per_s=%.0f\n",
+      "best_wall_records_per_s=%.0f best_cpu_mb_per_s=%.0f best_cpu_records_per_s=%.0f "
+      "peak_rss_mb=%ld\n",
       static_cast<unsigned long long>(last.records), static_cast<unsigned long long>(last.bytes),
       static_cast<unsigned long long>(batch), passes, best_wall_mbps, best_wall_rps, best_cpu_mbps,
-      best_cpu_rps);
+      best_cpu_rps, PeakRssMib());
   return last.records > 0 ? 0 : 1;
+}
+
+/// Maps `path` and copies it into `buffer` chunk by chunk; adds its size to `*bytes`.
+bool CopyFile(const std::filesystem::path& path, std::vector<char>& buffer, uint64_t* bytes,
+              unsigned* sink) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    std::fprintf(stderr, "sdk_source_bench copy: %s: %s\n", path.c_str(), std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    return false;
+  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  if (size > 0) {
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+      std::fprintf(stderr, "sdk_source_bench copy: mmap %s: %s\n", path.c_str(),
+                   std::strerror(errno));
+      ::close(fd);
+      return false;
+    }
+    const char* data = static_cast<const char*>(p);
+    for (size_t done = 0; done < size; done += buffer.size()) {
+      const size_t n = std::min(buffer.size(), size - done);
+      std::memcpy(buffer.data(), data + done, n);
+      *sink += static_cast<unsigned char>(buffer[n - 1]);  // the copy is used
+    }
+    ::munmap(p, size);
+  }
+  ::close(fd);
+  *bytes += size;
+  return true;
+}
+
+int Copy(const std::string& data_dir, int passes) {
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(data_dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file()) files.push_back(it->path());
+  }
+  if (ec || files.empty()) {
+    std::fprintf(stderr, "sdk_source_bench copy: no files below %s\n", data_dir.c_str());
+    return 1;
+  }
+  std::vector<char> buffer(8u << 20);
+  unsigned sink = 0;
+  uint64_t bytes = 0;
+  double best = 0;
+  for (int pass = 1; pass <= passes; ++pass) {
+    bytes = 0;
+    const double wall0 = WallSeconds();
+    for (const auto& f : files) {
+      if (!CopyFile(f, buffer, &bytes, &sink)) return 1;
+    }
+    const double wall = WallSeconds() - wall0;
+    std::printf("copy pass %d: %zu files, %.1f MB mapped and copied in %.3f s: %.0f MB/s\n", pass,
+                files.size(), static_cast<double>(bytes) / 1e6, wall,
+                static_cast<double>(bytes) / 1e6 / wall);
+    if (best == 0 || wall < best) best = wall;
+  }
+  std::printf(
+      "RESULT copy files=%zu bytes=%llu passes=%d best_seconds=%.4f best_mb_per_s=%.0f "
+      "check=%u\n",
+      files.size(), static_cast<unsigned long long>(bytes), passes, best,
+      static_cast<double>(bytes) / 1e6 / best, sink);
+  return 0;
 }
 
 }  // namespace
@@ -255,9 +343,10 @@ int main(int argc, char** argv) {
       "usage: sdk_source_bench disk --dir DIR [--mib N]\n"
       "       sdk_source_bench fill --data-dir DIR --project P [--events N]\n"
       "       sdk_source_bench read --plugin SO --data-dir DIR --project P [--project Q ...]\n"
-      "                             [--stream events] [--batch 10000] [--passes 3]\n";
+      "                             [--stream events] [--batch 10000] [--passes 3]\n"
+      "       sdk_source_bench copy --data-dir DIR [--passes 3]\n";
   const std::string first = argc >= 2 ? argv[1] : "";
-  if (first != "disk" && first != "fill" && first != "read") {
+  if (first != "disk" && first != "fill" && first != "read" && first != "copy") {
     std::cerr << usage;
     return 2;
   }
@@ -295,6 +384,13 @@ int main(int argc, char** argv) {
       return 2;
     }
     return weir::bench::Fill(data_dir, projects[0], events);
+  }
+  if (mode == "copy") {
+    if (data_dir.empty() || passes <= 0) {
+      std::cerr << usage;
+      return 2;
+    }
+    return weir::bench::Copy(data_dir, passes);
   }
   if (so_path.empty() || data_dir.empty() || projects.empty() || batch == 0 || passes <= 0) {
     std::cerr << usage;

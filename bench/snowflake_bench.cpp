@@ -22,7 +22,8 @@
 //           it.
 //
 // The timed part excludes generating the data and connecting. Prints one line
-// `RESULT mode=<mode> rows=<n> seconds=<s> rows_per_s=<r> client_cpu_s=<c>` and one line
+// `RESULT mode=<mode> rows=<n> seconds=<s> rows_per_s=<r> client_cpu_s=<c> peak_rss_mb=<m>`
+// (this process's peak RSS, the pre-built batches included) and one line
 // `PHASES name_ms=<ms> ...` saying where the wall time went.
 //
 //   snowflake_bench bare --conn "Driver=...;Server=127.0.0.1;Port=5432;Database=postgres"
@@ -118,6 +119,13 @@ double CpuSeconds() {
   return s(u.ru_utime) + s(u.ru_stime);
 }
 
+/// This process's peak RSS in MiB (ru_maxrss is in KiB on Linux).
+long PeakRssMib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;
+}
+
 /// The timed part of a mode: wall time and this process's CPU time (the ODBC driver and, in
 /// plugin mode, the plugin run in it; the server's CPU is counted by bench/run-snowflake).
 class Timed {
@@ -126,8 +134,9 @@ class Timed {
   double seconds() const { return Seconds(wall_); }
   void Report(const std::string& mode, long rows) const {
     const double s = seconds();
-    std::printf("RESULT mode=%s rows=%ld seconds=%.3f rows_per_s=%.0f client_cpu_s=%.2f\n",
-                mode.c_str(), rows, s, rows / s, CpuSeconds() - cpu_);
+    std::printf(
+        "RESULT mode=%s rows=%ld seconds=%.3f rows_per_s=%.0f client_cpu_s=%.2f peak_rss_mb=%ld\n",
+        mode.c_str(), rows, s, rows / s, CpuSeconds() - cpu_, PeakRssMib());
   }
 
  private:
