@@ -60,6 +60,15 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto logger = spdlog::stderr_color_mt("weir-collector");
+  std::error_code fec;
+  const auto type = std::filesystem::status(config_path, fec).type();
+  if (type == std::filesystem::file_type::directory ||
+      (type != std::filesystem::file_type::regular &&
+       type != std::filesystem::file_type::not_found && !fec)) {
+    // A directory opens (and reads as empty) and a FIFO blocks: neither is a config file.
+    logger->error("cannot read config file {}: not a regular file", config_path);
+    return 1;
+  }
   std::ifstream in(config_path, std::ios::binary);
   if (!in) {
     logger->error("cannot read config file {}: {}", config_path, std::strerror(errno));
@@ -86,7 +95,12 @@ int main(int argc, char** argv) {
   };
   auto collector = weir::sdksource::Collector::Start(text.str(), log);
   if (!collector.ok()) {
-    logger->error("{}", collector.status().message());
+    // A config mistake names the file it is in; other failures (address in use) stand alone.
+    if (collector.status().code() == WEIR_INVALID_CONFIG) {
+      logger->error("{}: {}", config_path, collector.status().message());
+    } else {
+      logger->error("{}", collector.status().message());
+    }
     return 1;
   }
   if (!port_file.empty() && !WritePortFile(port_file, (*collector)->port())) {

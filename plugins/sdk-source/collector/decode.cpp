@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstring>
+#include <vector>
 
 namespace weir::sdksource {
 namespace {
@@ -133,6 +134,39 @@ void SplitTarget(std::string_view target, std::string_view& path, std::string_vi
   }
 }
 
+namespace {
+
+/// Whether the gzip/zlib stream `in` inflates to more than `limit` bytes, found by inflating
+/// into a scratch buffer and counting. False also when it is corrupt or truncated before that
+/// (the real inflate then says which).
+bool InflatesPast(std::string_view in, uint64_t limit) {
+  z_stream zs;
+  std::memset(&zs, 0, sizeof zs);
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return false;
+  struct Guard {
+    z_stream* zs;
+    ~Guard() { inflateEnd(zs); }
+  } guard{&zs};
+  std::vector<unsigned char> scratch(64 << 10);
+  uint64_t produced = 0;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = uInt(in.size());
+  for (;;) {
+    zs.next_out = scratch.data();
+    zs.avail_out = uInt(scratch.size());
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    produced += scratch.size() - zs.avail_out;
+    if (produced > limit) return true;
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0 || inflateReset(&zs) != Z_OK) return false;
+      continue;
+    }
+    if (rc != Z_OK && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) return false;
+  }
+}
+
+}  // namespace
+
 InflateResult Inflate(std::string_view in, uint64_t max_out) {
   InflateResult result;
   z_stream zs;
@@ -151,7 +185,27 @@ InflateResult Inflate(std::string_view in, uint64_t max_out) {
   } guard{&zs};
 
   std::string& out = result.data;
-  out.resize(std::min<uint64_t>(max_out, std::max<uint64_t>(in.size() * 4, 4096)));
+  uint64_t initial = std::max<uint64_t>(in.size() * 4, 4096);
+  if (in.size() >= 18 && static_cast<unsigned char>(in[0]) == 0x1f &&
+      static_cast<unsigned char>(in[1]) == 0x8b) {
+    // A gzip trailer ends in ISIZE, the inflated size (mod 2^32) of the last member; it is the
+    // client's word, so it only decides how to inflate. Saying more than the limit (a bomb, or
+    // a truncated body whose last bytes are not a trailer): count first, into a small scratch
+    // buffer, so a bomb is refused having cost 64 KiB instead of 1.5 times the limit in a
+    // growing buffer. Otherwise it sizes the buffer, so an honest body is inflated in place.
+    const auto b = [&](size_t i) {
+      return uint64_t(static_cast<unsigned char>(in[in.size() - 4 + i]));
+    };
+    const uint64_t isize = b(0) | (b(1) << 8) | (b(2) << 16) | (b(3) << 24);
+    if (isize > max_out && InflatesPast(in, max_out)) {
+      result.code = InflateResult::Code::kTooLarge;
+      result.message =
+          "body inflates to more than max_decompressed_bytes (" + std::to_string(max_out) + ")";
+      return result;
+    }
+    if (isize <= max_out) initial = std::max<uint64_t>(isize, 4096);
+  }
+  out.resize(std::min<uint64_t>(max_out, initial));
   uint64_t produced = 0;
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = uInt(in.size());  // bodies are capped far below 4 GiB

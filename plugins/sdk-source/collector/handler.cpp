@@ -138,7 +138,7 @@ HttpResponse HandleRequest(const HttpRequestView& request, const CollectorConfig
   SplitTarget(request.target, path, query);
   const Route* route = FindRoute(path);
   if (route == nullptr) {
-    std::string shown(path.substr(0, 200));
+    std::string shown = ShownText(path, 200);
     return JsonError(404, "unknown path " + shown +
                               " (endpoints: /track /engage /import /v1/track /v1/page "
                               "/v1/screen /v1/group /v1/identify /v1/alias /v1/batch "
@@ -179,7 +179,7 @@ HttpResponse HandleRequest(const HttpRequestView& request, const CollectorConfig
     if (!EqualsNoCase(encoding, "gzip") && !EqualsNoCase(encoding, "x-gzip") &&
         !EqualsNoCase(encoding, "deflate")) {
       return EarlyError(route->endpoint, request, 415,
-                        "unsupported Content-Encoding \"" + std::string(encoding.substr(0, 32)) +
+                        "unsupported Content-Encoding \"" + ShownText(encoding, 32) +
                             "\" (supported: gzip, deflate)");
     }
     inflated = Inflate(request.body, limits.max_decompressed_bytes);

@@ -22,6 +22,85 @@ std::string TooMany(size_t n, const Limits& limits) {
          std::to_string(limits.max_records_per_request) + ")";
 }
 
+/// Where a JSON array body that failed to parse as a whole goes wrong: the first top-level
+/// element that fails on its own ("record 2 (bytes 81-130): <reason>"), or where the array
+/// itself is cut short or followed by something else. The whole-body parser only says what
+/// went wrong; a client with a thousand records needs to know which one. Only runs on the
+/// error path; a scan without recursion, so nesting depth costs nothing here.
+std::string LocateArrayError(simdjson::dom::parser& parser, std::string_view body,
+                             simdjson::error_code whole) {
+  const std::string reason = simdjson::error_message(whole);
+  auto bytes = [](size_t from, size_t to) {
+    return "(bytes " + std::to_string(from) + "-" + std::to_string(to) + ")";
+  };
+  size_t pos = 1;  // after '['
+  auto skip_ws = [&] {
+    while (pos < body.size() &&
+           (body[pos] == ' ' || body[pos] == '\n' || body[pos] == '\r' || body[pos] == '\t')) {
+      ++pos;
+    }
+  };
+  skip_ws();
+  if (pos < body.size() && body[pos] == ']') {
+    return "after the array's closing bracket at byte " + std::to_string(pos) + ": " + reason;
+  }
+  for (size_t index = 0;; ++index) {
+    skip_ws();
+    const size_t start = pos;
+    size_t depth = 0;
+    bool in_string = false;
+    for (; pos < body.size(); ++pos) {
+      const char c = body[pos];
+      if (in_string) {
+        if (c == '\\') {
+          ++pos;
+        } else if (c == '"') {
+          in_string = false;
+        }
+        continue;
+      }
+      if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if (c == '}' || c == ']') {
+        if (depth == 0) break;
+        --depth;
+      } else if (c == ',' && depth == 0) {
+        break;
+      }
+    }
+    if (pos >= body.size()) {
+      return "record " + std::to_string(index) + " " + bytes(start, body.size()) +
+             ": the body ends inside it (truncated?): " + reason;
+    }
+    std::string_view element = body.substr(start, pos - start);
+    while (!element.empty() && (element.back() == ' ' || element.back() == '\n' ||
+                                element.back() == '\r' || element.back() == '\t')) {
+      element.remove_suffix(1);
+    }
+    simdjson::dom::element ignored;
+    if (auto e = parser.parse(element.data(), element.size()).get(ignored)) {
+      return "record " + std::to_string(index) + " " + bytes(start, start + element.size()) + ": " +
+             simdjson::error_message(e);
+    }
+    if (body[pos] == '}') {
+      return "record " + std::to_string(index) + ": unexpected '}' at byte " + std::to_string(pos) +
+             ": " + reason;
+    }
+    if (body[pos] == ']') {
+      ++pos;
+      skip_ws();
+      if (pos < body.size()) {
+        return "after the array's closing bracket at byte " + std::to_string(pos) + ": " + reason;
+      }
+      break;
+    }
+    ++pos;  // the comma
+  }
+  return reason;
+}
+
 }  // namespace
 
 simdjson::dom::parser& ThreadParser() {
@@ -61,6 +140,10 @@ void ForEachRecord(simdjson::dom::parser& parser, std::string_view body, const L
     }
     parsed.Fail(400, std::string("expected a JSON array or object, found ") +
                          JsonTypeWithArticle(root.type()));
+    return;
+  }
+  if (body.front() == '[') {
+    parsed.Fail(400, "body is not valid JSON: " + LocateArrayError(parser, body, error));
     return;
   }
   if (body.front() != '{') {

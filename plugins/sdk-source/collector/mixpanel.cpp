@@ -85,12 +85,17 @@ class ProjectResolver {
     return true;
   }
 
-  /// After all records: 401 if a token was unknown or no record named a project.
+  /// A record that is not even JSON: its token (if any) cannot be read.
+  void SawUnreadableRecord() { unreadable_ = true; }
+
+  /// After all records: 401 if a token was unknown or no record named a project. When a record
+  /// could not be parsed, a missing project is no surprise: the record's own error (400, with
+  /// its index) says what is wrong, rather than "missing project token".
   void Finish() {
     if (parsed_.error_status != 0) return;
     if (unknown_) {
       parsed_.Fail(401, "unknown project token");
-    } else if (parsed_.project.empty() && parsed_.input_count > 0) {
+    } else if (parsed_.project.empty() && parsed_.input_count > 0 && !unreadable_) {
       parsed_.Fail(401, "missing project token (properties.token)");
     }
   }
@@ -100,6 +105,7 @@ class ProjectResolver {
   ParsedRequest& parsed_;
   std::string default_project_;
   bool unknown_ = false;
+  bool unreadable_ = false;
 };
 
 std::optional<std::string_view> StringField(object obj, std::string_view key) {
@@ -138,6 +144,7 @@ class MixpanelParser {
     };
     auto on_bad_line = [&](size_t index, std::string reason) {
       parsed_.failures.push_back(RecordFailure{index, "", std::move(reason), ""});
+      resolver_.SawUnreadableRecord();
       return true;
     };
     ForEachRecord(ThreadParser(), data, limits_, parsed_, on_record, on_bad_line);

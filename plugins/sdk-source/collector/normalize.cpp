@@ -31,11 +31,41 @@ bool Digits(std::string_view s, size_t& pos, size_t n, int& out) {
   return true;
 }
 
+/// Length of the valid UTF-8 character starting at s[i], or 0 if the bytes there are not one
+/// (overlong forms, surrogates and code points past U+10FFFF are not).
+size_t Utf8CharLength(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  uint32_t cp = 0;
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+    cp = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    cp = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3f);
+  }
+  if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (n == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+    return 0;
+  }
+  return n;
+}
+
 std::string Quoted(std::string_view s) {
-  constexpr size_t kMax = 64;
   std::string out;
-  AppendJsonString(out, s.size() > kMax ? s.substr(0, kMax) : s);
-  if (s.size() > kMax) out.insert(out.size() - 1, "...");
+  AppendJsonString(out, ShownText(s, 64));
   return out;
 }
 
@@ -126,13 +156,33 @@ void SortedFields(simdjson::dom::object object,
 
 }  // namespace
 
+std::string ShownText(std::string_view s, size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(s.size(), max_bytes) + 3);
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = Utf8CharLength(s, i);
+    const std::string_view ch = n == 0 ? std::string_view("\xef\xbf\xbd") : s.substr(i, n);
+    if (out.size() + ch.size() > max_bytes) {
+      out += "...";
+      break;
+    }
+    out += ch;
+    i += n == 0 ? 1 : n;
+  }
+  return out;
+}
+
 std::optional<std::string> TimeFromNumber(double value, int64_t& out_ms) {
   if (!std::isfinite(value)) return "time is not a finite number";
   if (value < 0) return "time must not be negative";
   double ms = value < kSecondsThreshold ? value * 1000.0 : value;
   if (ms > double(kMaxTimeMs)) {
-    return "time " + std::to_string(int64_t(std::min(value, 9.2e18))) +
-           " is out of range (expected seconds or milliseconds since 1970)";
+    // The value as sent (shortest form: 1e+300, not a clamped integer), then what is allowed.
+    char shown[40];
+    const auto r = std::to_chars(shown, shown + sizeof shown, value);
+    return "time " + std::string(shown, r.ptr) +
+           " is out of range (expected seconds or milliseconds since 1970, up to "
+           "9999-12-31T23:59:59.999Z)";
   }
   out_ms = std::llround(ms);
   return std::nullopt;

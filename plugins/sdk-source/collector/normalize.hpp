@@ -57,6 +57,12 @@ std::optional<std::string> TimeFromString(std::string_view text, int64_t& out_ms
 /// A JSON time value (number or string) → ms UTC.
 std::optional<std::string> TimeFromJson(simdjson::dom::element value, int64_t& out_ms);
 
+/// `s` made safe to quote in an error message: every byte that is not part of a valid UTF-8
+/// character becomes U+FFFD, and a text longer than `max_bytes` is cut at a character boundary
+/// with "..." appended. Request lines and headers are echoed through this (a 404's path, a 415's
+/// Content-Encoding), so the JSON answer stays valid JSON whatever bytes the client sent.
+std::string ShownText(std::string_view s, size_t max_bytes);
+
 /// JSON string writing is the SDK's (weir/json.hpp); simdjson has already checked the UTF-8.
 using weir::AppendJsonString;
 /// Appends a number the way canonical records write them: integers exactly, doubles in the

@@ -279,6 +279,16 @@ TEST(SdkSourceCollectorDecode, InflatesGzipZlibRawAndStopsBombs) {
   std::string gz = Compress(text);
   EXPECT_EQ(Inflate(gz.substr(0, gz.size() / 2), 1 << 20).code, InflateResult::Code::kCorrupt);
   EXPECT_EQ(Inflate("not compressed at all", 1 << 20).code, InflateResult::Code::kCorrupt);
+  // The gzip trailer's size is only a hint: one that lies (either way) ends as a corrupt body,
+  // and a bomb that also lies about its size is still stopped at the limit.
+  std::string lying = gz;
+  lying[lying.size() - 1] = '\x7f';  // claims ~2 GB
+  EXPECT_EQ(Inflate(lying, 1 << 20).code, InflateResult::Code::kCorrupt);
+  std::string small_claim = Compress(std::string(10 << 20, '\0'));
+  small_claim.replace(small_claim.size() - 4, 4, std::string("\x10\0\0\0", 4));  // 16 bytes
+  auto lying_bomb = Inflate(small_claim, 1 << 20);
+  EXPECT_EQ(lying_bomb.code, InflateResult::Code::kTooLarge);
+  EXPECT_TRUE(lying_bomb.data.empty());
 }
 
 // --- normalization -------------------------------------------------------------------------
@@ -316,6 +326,29 @@ TEST(SdkSourceCollectorTime, NumbersAndIso8601ToMillisecondsUtc) {
   EXPECT_TRUE(TimeFromNumber(1.7e15, out).has_value());  // microseconds are out of range
   ASSERT_FALSE(TimeFromNumber(1700000000.0005, out).has_value());
   EXPECT_EQ(out, 1700000000001);  // rounded to the nearest millisecond
+}
+
+TEST(SdkSourceCollectorJson, ShownTextReplacesInvalidUtf8AndCutsAtCharacters) {
+  const std::string fffd = "\xef\xbf\xbd";
+  EXPECT_EQ(ShownText("plain", 64), "plain");
+  EXPECT_EQ(ShownText("caf\xc3\xa9 \xf0\x9f\x98\x80", 64), "caf\xc3\xa9 \xf0\x9f\x98\x80");
+  EXPECT_EQ(ShownText(std::string("a") + "\xff" + "b", 64), "a" + fffd + "b");
+  // An overlong '/', a UTF-16 surrogate, a code point past U+10FFFF: one U+FFFD per byte.
+  EXPECT_EQ(ShownText("\xc0\xaf", 64), fffd + fffd);
+  EXPECT_EQ(ShownText("\xed\xa0\x80", 64), fffd + fffd + fffd);
+  EXPECT_EQ(ShownText("\xf4\x90\x80\x80", 64), fffd + fffd + fffd + fffd);
+  EXPECT_EQ(ShownText("x\xe2\x82", 64), "x" + fffd + fffd);  // cut inside a character
+  // Shortened at a character boundary, never inside one.
+  EXPECT_EQ(ShownText("ab\xc3\xa9", 3), "ab...");
+  EXPECT_EQ(ShownText("abcdef", 4), "abcd...");
+  // Whatever goes in, the result is valid UTF-8 (simdjson accepts it as a JSON string).
+  std::string all;
+  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  std::string json;
+  AppendJsonString(json, ShownText(all + all, 300));
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  EXPECT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
 }
 
 TEST(SdkSourceCollectorJson, EscapesStringsAndSortsKeys) {
