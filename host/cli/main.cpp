@@ -542,12 +542,25 @@ int main(int argc, char** argv) {
     if (vm.count("config") != 0U) {
       const std::string file = vm["config"].as<std::string>();
       g.config_file = file;
+      std::error_code fec;
+      if (fs::is_directory(file, fec)) {
+        return Fail(kExitUsage, "cannot read config file " + file + ": it is a directory");
+      }
       std::ifstream in(file);
-      if (!in) return Fail(kExitUsage, "cannot read config file " + file);
+      if (!in) {
+        return Fail(kExitUsage, "cannot read config file " + file + ": " + std::strerror(errno));
+      }
       po::options_description file_opts;
       file_opts.add_options()("data-dir", po::value<std::string>())(
           "plugins-dir", po::value<std::string>())("pipelines-dir", po::value<std::string>());
-      po::store(po::parse_config_file(in, file_opts), vm);
+      try {
+        po::store(po::parse_config_file(in, file_opts), vm);
+      } catch (const po::error& e) {
+        // Boost's message names the key or line but not the file it came from.
+        return Fail(kExitUsage, file + ": " + e.what() +
+                                    " (expected `key = value` lines with the keys data-dir, "
+                                    "plugins-dir, pipelines-dir)");
+      }
     }
     po::notify(vm);
 

@@ -2,11 +2,16 @@
 #include "pipeline/pipeline.hpp"
 
 #include <date/tz.h>
+#include <fcntl.h>
 #include <simdjson.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <initializer_list>
 #include <optional>
@@ -328,12 +333,52 @@ bool IsValidPipelineName(std::string_view name) {
   return true;
 }
 
+namespace {
+
+/// Largest pipeline file read: real ones are a few hundred bytes; this only stops a huge file
+/// (or a mistyped path to a data file) from being read into memory whole.
+constexpr off_t kMaxPipelineFileBytes = 16 << 20;
+
+/// Reads a pipeline file. Only a regular file is read: opened non-blocking, so a FIFO (or a
+/// device) named *.json in the pipelines directory is refused at once instead of blocking
+/// `weir status` or serve's reload forever until something writes to it.
+Status ReadPipelineText(const std::filesystem::path& file, std::string& out) {
+  const std::string name = file.string();
+  const int fd = ::open(name.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Status::InvalidConfig(name + ": cannot read: " + std::strerror(errno));
+  struct stat st {};
+  Status status = Status::OK();
+  if (::fstat(fd, &st) != 0) {
+    status = Status::InvalidConfig(name + ": cannot read: " + std::strerror(errno));
+  } else if (S_ISDIR(st.st_mode)) {
+    status = Status::InvalidConfig(name + ": not a regular file (it is a directory)");
+  } else if (!S_ISREG(st.st_mode)) {
+    status = Status::InvalidConfig(name + ": not a regular file");
+  } else if (st.st_size > kMaxPipelineFileBytes) {
+    status = Status::InvalidConfig(name + ": " + std::to_string(st.st_size) +
+                                   " bytes; a pipeline file is at most 16 MiB");
+  } else {
+    out.resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    while (got < out.size()) {
+      const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    out.resize(got);  // a file that shrank while read is parsed as what was read
+  }
+  ::close(fd);
+  return status;
+}
+
+}  // namespace
+
 Result<Pipeline> LoadPipelineFile(const std::filesystem::path& file, const EnvLookup& env) {
   const Ctx ctx(file.string());
-  simdjson::padded_string text;
-  if (auto err = simdjson::padded_string::load(file.string()).get(text)) {
-    return Status::InvalidConfig(file.string() + ": cannot read: " + simdjson::error_message(err));
-  }
+  std::string raw;
+  WEIR_RETURN_NOT_OK(ReadPipelineText(file, raw));
+  simdjson::padded_string text(raw);
   simdjson::dom::parser parser;
   element doc;
   if (auto err = parser.parse(text).get(doc)) {
@@ -434,8 +479,10 @@ Result<std::string> ResolveConfigJson(std::string_view json, const std::string& 
 Result<PipelineScan> LoadPipelineDir(const std::filesystem::path& dir, const EnvLookup& env) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
+    const bool exists = std::filesystem::exists(dir, ec);
     return Status::InvalidConfig("pipelines directory " + dir.string() +
-                                 " does not exist (set --pipelines-dir or WEIR_PIPELINES_DIR)");
+                                 (exists ? " is not a directory" : " does not exist") +
+                                 " (set --pipelines-dir or WEIR_PIPELINES_DIR)");
   }
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
@@ -467,7 +514,9 @@ Result<Pipeline> FindPipeline(const std::filesystem::path& dir, const std::strin
     file = dir / (name_or_file + ".json");
   }
   std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) {
+  // symlink_status: a symlink loop or a dangling link exists as a name; reading it then says
+  // what is wrong with it instead of "does not exist".
+  if (!std::filesystem::exists(std::filesystem::symlink_status(file, ec))) {
     return Status::InvalidConfig("no pipeline '" + name_or_file + "': " + file.string() +
                                  " does not exist (pipelines directory: " + dir.string() + ")");
   }

@@ -160,7 +160,20 @@ PluginRegistry PluginRegistry::Scan(const std::vector<fs::path>& dirs,
   std::vector<fs::path> scanned;
   for (const fs::path& dir : dirs) {
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) continue;
+    if (!fs::is_directory(dir, ec)) {
+      // A missing directory is skipped (the defaults list directories that may not exist);
+      // one that exists as something else is a mistake in --plugins-dir / WEIR_PLUGINS_DIR.
+      std::error_code sec;
+      if (fs::exists(fs::symlink_status(dir, sec))) {
+        const bool dangling = !fs::exists(dir, sec);
+        registry.refusals_.push_back(
+            {dir, dangling ? std::string("cannot list the plugin directory: ") +
+                                 (sec ? sec.message() : std::string("dangling symbolic link"))
+                           : std::string("not a directory (--plugins-dir and WEIR_PLUGINS_DIR "
+                                         "list directories, ':'-separated)")});
+      }
+      continue;
+    }
     fs::path canonical = fs::weakly_canonical(dir, ec);
     if (ec) canonical = dir;
     // The same directory listed twice would refuse every plugin in it as its own duplicate.
