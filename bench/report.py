@@ -224,8 +224,14 @@ def machine_facts(args):
         pass
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     commit = sh("git", "-C", root, "rev-parse", "--short", "HEAD")
+    elapsed = ""
+    try:
+        start = datetime.strptime(args.start, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        elapsed = f", {(datetime.now(timezone.utc) - start).total_seconds():.0f} s in all"
+    except ValueError:
+        pass
     return [
-        f"- date: {args.start} (UTC), {'--quick' if args.quick == '1' else 'full sizes'}",
+        f"- date: {args.start} (UTC), {'--quick' if args.quick == '1' else 'full sizes'}{elapsed}",
         f"- machine: {os.cpu_count()} cores ({model}), {mem}, {platform.system()} "
         f"{platform.release()}",
         f"- load average: {args.start_load} at the start, {end_load} at the end "
