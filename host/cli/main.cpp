@@ -574,6 +574,16 @@ int main(int argc, char** argv) {
       return has_command || vm.count("help") != 0U ? kExitOk : kExitUsage;
     }
     g.quiet = vm.count("quiet") != 0U;
+    // An empty value (WEIR_DATA_DIR= in an environment file, a variable that expanded to
+    // nothing) would silently mean the current directory.
+    for (const char* key : {"data-dir", "pipelines-dir"}) {
+      if (vm.count(key) != 0U && vm[key].as<std::string>().empty()) {
+        const std::string env =
+            std::string(key) == "data-dir" ? "WEIR_DATA_DIR" : "WEIR_PIPELINES_DIR";
+        return Fail(kExitUsage, std::string("--") + key + " is empty (from the command line, " +
+                                    env + " or the config file); give a directory");
+      }
+    }
     g.data_dir = vm.count("data-dir") != 0U ? fs::path(vm["data-dir"].as<std::string>())
                                             : DefaultDataDir();
     g.plugins_dir = vm.count("plugins-dir") != 0U ? vm["plugins-dir"].as<std::string>() : "";
