@@ -148,12 +148,22 @@ TEST(HostileServe, GarbagePluginsBrokenPipelinesAndHostileRequestsDoNotStopTheDa
         std::string("fifo.json: not a regular file")}) {
     EXPECT_NE(status.body.find(needle), std::string::npos) << needle << "\n" << status.body;
   }
+  std::string serve_log;
   EXPECT_TRUE(WaitUntil(
       [&] {
-        return ReadWholeFile(root / "data" / "logs" / "serve.log").find("garbageplugin") !=
-               std::string::npos;
+        serve_log = ReadWholeFile(root / "data" / "logs" / "serve.log");
+        return serve_log.find("garbageplugin") != std::string::npos;
       },
-      seconds(10)));
+      seconds(10)))
+      << serve_log;
+  EXPECT_NE(serve_log.find("scheduled run of 'garbageplugin'"), std::string::npos) << serve_log;
+  // The step's own output (serve-children.log) says which file was refused and why.
+  const std::string children = ReadWholeFile(root / "data" / "logs" / "serve-children.log");
+  EXPECT_NE(children.find("garbageplugin.json: $.source.plugin: no plugin named 'no-entry'"),
+            std::string::npos)
+      << children;
+  EXPECT_NE(children.find("no-entry.so: refused: no weir entry symbol"), std::string::npos)
+      << children;
   // And the collector answers the next good request, after all of it.
   good("s-last");
   want["s-last"] = 1;
