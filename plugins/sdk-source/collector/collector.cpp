@@ -1,12 +1,19 @@
 // plugins/sdk-source/collector/collector.cpp — wires the config, the stores and the HTTP server.
 #include "collector/collector.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "collector/collector_config.hpp"
@@ -15,6 +22,77 @@
 #include "store/store.hpp"
 
 namespace weir::sdksource {
+namespace {
+
+/// How many of a project's most recent events the collector remembers the insert_id of.
+/// About 80 bytes each (a 128-bit digest, not the id), so at most ~40 MB per project.
+constexpr size_t kDedupeWindow = 500'000;
+
+/// The insert_id of a canonical event record (its raw JSON string bytes, escapes included:
+/// the same id always has the same canonical bytes), or empty. Canonical events are written
+/// `{"event":…,"time":…,"distinct_id":…,"insert_id":"…","properties":…}`, and a `"` inside a
+/// string is escaped, so the first `,"insert_id":"` is the top-level key.
+std::string_view InsertIdOf(std::string_view json) {
+  constexpr std::string_view kKey = ",\"insert_id\":\"";
+  const size_t at = json.find(kKey);
+  if (at == std::string_view::npos) return {};
+  const size_t start = at + kKey.size();
+  for (size_t i = start; i < json.size(); ++i) {
+    if (json[i] == '\\') {
+      ++i;
+    } else if (json[i] == '"') {
+      return json.substr(start, i - start);
+    }
+  }
+  return {};
+}
+
+/// Two independent 64-bit hashes of an insert_id: 128 bits, so that two different ids of one
+/// project colliding (which would drop a real event) is not a practical concern.
+struct IdKey {
+  uint64_t a = 0;
+  uint64_t b = 0;
+  bool operator==(const IdKey& o) const { return a == o.a && b == o.b; }
+};
+struct IdKeyHash {
+  size_t operator()(const IdKey& k) const noexcept { return static_cast<size_t>(k.a); }
+};
+IdKey KeyOf(std::string_view id) {
+  uint64_t fnv = 0xcbf29ce484222325ULL;  // FNV-1a 64
+  for (unsigned char c : id) fnv = (fnv ^ c) * 0x100000001b3ULL;
+  return {static_cast<uint64_t>(std::hash<std::string_view>{}(id)), fnv};
+}
+
+/// The insert_ids of a project's recent events, so that a request re-sent after its answer
+/// was lost (the collector died between the fsync and the answer; a client timed out) does
+/// not store its events a second time: every destination then sees each acknowledged event
+/// once (S3 writes records as they are; only the warehouse MERGE could hide a duplicate).
+/// An id is reserved before the append and marked durable after it, so a concurrent request
+/// carrying the same id waits for the first one's outcome instead of being acknowledged early.
+struct RecentIds {
+  enum class State : uint8_t { kInFlight, kDurable };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<IdKey, State, IdKeyHash> ids;
+  std::deque<IdKey> order;  ///< oldest first, for eviction past kDedupeWindow
+
+  /// Under `mu`.
+  void Remember(const IdKey& k, State s) {
+    auto [it, inserted] = ids.try_emplace(k, s);
+    if (!inserted) {
+      it->second = s;
+      return;
+    }
+    order.push_back(k);
+    while (order.size() > kDedupeWindow) {
+      auto old = ids.find(order.front());
+      if (old != ids.end() && old->second == State::kDurable) ids.erase(old);
+      order.pop_front();
+    }
+  }
+};
+
+}  // namespace
 
 class Collector::Impl {
  public:
@@ -33,6 +111,10 @@ class Collector::Impl {
         return store.status().WithContext("opening the store of project \"" + project.name +
                                           "\" in " + options.dir.string());
       }
+      auto recent = std::make_unique<RecentIds>();
+      WEIR_RETURN_NOT_OK(LoadRecentIds(**store, *recent).WithContext(
+          "reading the recent insert_ids of project \"" + project.name + "\""));
+      recent_.emplace(project.name, std::move(recent));
       stores_.emplace(project.name, std::move(store).value());
     }
 
@@ -86,13 +168,63 @@ class Collector::Impl {
     if (retention_thread_.joinable()) retention_thread_.join();
     server_.reset();
     stores_.clear();
+    recent_.clear();
     if (was_running) Log(LogLevel::kInfo, "collector stopped");
   }
 
  private:
+  /// The insert_ids of the store's last kDedupeWindow events (a restart after a crash must
+  /// still recognize the re-sent requests whose answers the crash swallowed).
+  static Status LoadRecentIds(const Store& store, RecentIds& recent) {
+    const uint64_t last = store.LastSeq();
+    uint64_t after = last > kDedupeWindow ? last - kDedupeWindow : 0;
+    ReadResult result;
+    for (;;) {
+      ReadBounds bounds;
+      bounds.after_seq = after;
+      bounds.max_records = 16384;
+      WEIR_RETURN_NOT_OK(store.Read(Stream::kEvents, bounds, result));
+      if (result.records.empty()) return Status::OK();
+      for (const auto& r : result.records) {
+        const std::string_view id = InsertIdOf(r.json);
+        if (!id.empty()) recent.Remember(KeyOf(id), RecentIds::State::kDurable);
+      }
+      after = result.records.back().seq;
+    }
+  }
+
   Status Append(const std::string& project, std::vector<Record> records) {
     auto it = stores_.find(project);
     if (it == stores_.end()) return Status::Error("no store for project " + project);
+    RecentIds& recent = *recent_.at(project);
+    // Drop events whose insert_id is already stored (or being stored by another request),
+    // reserving the new ones. The first copy of an id within the request is kept.
+    std::vector<IdKey> reserved, awaited;
+    double deduplicated = 0;
+    {
+      std::lock_guard<std::mutex> lock(recent.mu);
+      std::vector<Record> kept;
+      kept.reserve(records.size());
+      for (auto& r : records) {
+        const std::string_view id =
+            r.stream == Stream::kEvents ? InsertIdOf(r.json) : std::string_view();
+        if (!id.empty()) {
+          const IdKey key = KeyOf(id);
+          auto found = recent.ids.find(key);
+          if (found != recent.ids.end()) {
+            deduplicated += 1;
+            const bool ours =
+                std::find(reserved.begin(), reserved.end(), key) != reserved.end();
+            if (found->second == RecentIds::State::kInFlight && !ours) awaited.push_back(key);
+            continue;
+          }
+          recent.Remember(key, RecentIds::State::kInFlight);
+          reserved.push_back(key);
+        }
+        kept.push_back(std::move(r));
+      }
+      records = std::move(kept);
+    }
     double events = 0, profiles = 0, identities = 0;
     for (const auto& r : records) {
       if (r.stream == Stream::kUsers) {
@@ -103,17 +235,50 @@ class Collector::Impl {
         events += 1;
       }
     }
-    auto seqs = it->second->Append(std::move(records));
-    if (!seqs.ok()) {
+    Status appended = Status::OK();
+    if (!records.empty()) {
+      auto seqs = it->second->Append(std::move(records));
+      if (!seqs.ok()) appended = seqs.status();
+    }
+    {
+      std::unique_lock<std::mutex> lock(recent.mu);
+      for (const IdKey& key : reserved) {
+        if (appended.ok()) {
+          recent.Remember(key, RecentIds::State::kDurable);
+        } else {
+          recent.ids.erase(key);  // not acknowledged: a retry must be able to store it
+        }
+      }
+      recent.cv.notify_all();
+      // A duplicate of an id another request is still storing is acknowledged only once
+      // that copy is durable; if that append failed, this request fails too (503, retry).
+      recent.cv.wait(lock, [&] {
+        for (const IdKey& key : awaited) {
+          auto found = recent.ids.find(key);
+          if (found != recent.ids.end() && found->second == RecentIds::State::kInFlight) {
+            return false;
+          }
+        }
+        return true;
+      });
+      for (const IdKey& key : awaited) {
+        if (appended.ok() && recent.ids.find(key) == recent.ids.end()) {
+          appended = Status::Error("an earlier request carrying the same insert_id failed",
+                                   /*retryable=*/true);
+        }
+      }
+    }
+    if (!appended.ok()) {
       Log(LogLevel::kError,
-          "append to project \"" + project + "\" failed: " + seqs.status().message());
-      return seqs.status();
+          "append to project \"" + project + "\" failed: " + appended.message());
+      return appended;
     }
     // Counted once durable: these are the records a 2xx acknowledged.
     if (metric_) {
       if (events > 0) metric_("collector.events_accepted", events);
       if (profiles > 0) metric_("collector.profiles_accepted", profiles);
       if (identities > 0) metric_("collector.identities_accepted", identities);
+      if (deduplicated > 0) metric_("collector.events_deduplicated", deduplicated);
     }
     return Status::OK();
   }
@@ -164,6 +329,7 @@ class Collector::Impl {
   LogFn log_;
   MetricFn metric_;
   std::map<std::string, std::unique_ptr<Store>> stores_;
+  std::map<std::string, std::unique_ptr<RecentIds>> recent_;  ///< per project, like stores_
   std::unique_ptr<HttpServer> server_;
   std::mutex stop_mu_;
   bool stopped_ = false;
