@@ -5,6 +5,7 @@
 // precedence. Each subcommand has its own --help. Exit codes: see ExitCode in run/runner.hpp
 // and docs/cli.md.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include <sstream>
 
 #include "pipeline/pipeline.hpp"
+#include "pipeline/redact.hpp"
 #include "plugin/loader.hpp"
 #include "run/runner.hpp"
 #include "run/service_runner.hpp"
@@ -95,7 +97,7 @@ int CmdPlugins(const Globals& g, const std::vector<std::string>& args) {
                  "else <prefix>/lib/weir/plugins and, from a build tree, build/plugins.\n";
     return args.empty() ? kExitUsage : kExitOk;
   }
-  const std::string sub = args[0];
+  const std::string& sub = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (sub == "list") {
     po::options_description desc("weir plugins list");
@@ -208,7 +210,7 @@ int CmdPipeline(const Globals& g, const std::vector<std::string>& args) {
               << g.pipelines_dir.string() << "); see docs/cli.md for the format.\n";
     return args.empty() ? kExitUsage : kExitOk;
   }
-  const std::string sub = args[0];
+  const std::string& sub = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
   const EnvLookup env = ProcessEnv();
   if (sub == "list") {
@@ -256,8 +258,9 @@ int CmdPipeline(const Globals& g, const std::vector<std::string>& args) {
     if (!st.ok()) return Fail(kExitState, st.status().message());
     std::cout << "name:        " << p->name << "\nfile:        " << p->file.string()
               << "\nproject:     " << p->project << "\nstream:      " << p->stream
-              << "\nsource:      " << p->source.plugin << " " << p->source.config_raw
-              << "\ndestination: " << p->destination.plugin << " " << p->destination.config_raw
+              << "\nsource:      " << p->source.plugin << " " << RedactConfig(p->source.config_raw)
+              << "\ndestination: " << p->destination.plugin << " "
+              << RedactConfig(p->destination.config_raw)
               << "\nschedule:    " << p->schedule.ToString()
               << "\nbatch:       max_records=" << p->batch.max_records
               << " max_bytes=" << p->batch.max_bytes
@@ -491,6 +494,9 @@ int CmdService(const Globals& g, const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything weir and its in-process plugins create (state, run logs, exported local files,
+  // staged warehouse files) is the owner's only: rows and errors are the customer's data.
+  ::umask(077);
   Globals g;
   std::error_code ec;
   g.exe = fs::read_symlink("/proc/self/exe", ec);
@@ -516,7 +522,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (!command.empty()) {
       sub_args.push_back(a);
-    } else if (a.rfind("-", 0) == 0) {
+    } else if (a.rfind('-', 0) == 0) {
       global_args.push_back(a);
       const bool takes_value = a == "--data-dir" || a == "--plugins-dir" ||
                                a == "--pipelines-dir" || a == "--config";

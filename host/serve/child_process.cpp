@@ -38,7 +38,7 @@ Result<pid_t> SpawnChild(const std::vector<std::string>& argv, const std::filesy
   cargv.reserve(args.size() + 1);
   for (auto& a : args) cargv.push_back(a.data());
   cargv.push_back(nullptr);
-  const int out_fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  const int out_fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (out_fd < 0) {
     return Status::Error("cannot open child log " + log.string() + ": " + std::strerror(errno));
   }

@@ -102,7 +102,7 @@ class ChildStepLauncher final : public StepLauncher {
 class ServeLock {
  public:
   static Result<std::unique_ptr<ServeLock>> Take(const std::filesystem::path& path) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
       return Status::Error("cannot open the serve lock " + path.string() + ": " +
                            std::strerror(errno));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -303,10 +304,25 @@ Status SqliteStateStore::Open() {
   const std::string op = "opening";
   std::error_code ec;
   if (path_.has_parent_path()) {
-    std::filesystem::create_directories(path_.parent_path(), ec);
+    // A state directory we create is the owner's only (0700): it holds run logs and errors.
+    const bool created = std::filesystem::create_directories(path_.parent_path(), ec);
     if (ec) {
       return Invalid(
           op, "cannot create directory " + path_.parent_path().string() + ": " + ec.message());
+    }
+    if (created) {
+      std::filesystem::permissions(path_.parent_path(), std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, ec);
+    }
+  }
+  // Create the database file as 0600 before SQLite does (it would use 0644 less the umask);
+  // SQLite gives its -wal and -shm files the database file's mode. O_EXCL: an existing file
+  // is never opened here, because closing any descriptor of a file drops every POSIX lock
+  // this process holds on it, and another connection of this process may be holding them.
+  if (path_.string() != ":memory:") {
+    UniqueFd created(::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!created.valid() && errno != EEXIST) {
+      return Invalid(op, "cannot create " + path_.string() + ": " + std::strerror(errno));
     }
   }
   sqlite3* raw = nullptr;
@@ -422,7 +438,7 @@ Result<std::unique_ptr<PipelineLock>> SqliteStateStore::TryLockPipeline(
     return Status::Error("cannot lock pipeline '" + pipeline + "': creating " + dir.string() +
                          ": " + ec.message());
   }
-  UniqueFd fd(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  UniqueFd fd(open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (fd.get() < 0) {
     const int err = errno;
     return Status::Error("cannot lock pipeline '" + pipeline + "': opening " + file.string() +

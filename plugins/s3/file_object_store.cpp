@@ -96,7 +96,8 @@ class FileObjectStore final : public ObjectStore {
     const std::string temp = dir + "/" + std::string(kTempPrefix) + name + "." +
                              std::to_string(::getpid()) + "." + std::to_string(next_temp_++);
     {
-      UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      // Owner only (0600, 0700 for directories): exported rows are the customer's data.
+      UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
       if (!fd.valid()) return ErrnoStatus("file store: cannot create", temp, errno);
       int err = WriteAll(fd.get(), body);
       if (err == 0 && ::fsync(fd.get()) != 0) err = errno;
@@ -229,7 +230,7 @@ class FileObjectStore final : public ObjectStore {
     const size_t slash = dir.find_last_of('/');
     const std::string parent = slash == 0 ? "/" : dir.substr(0, slash);
     if (slash != std::string::npos && parent != dir) WEIR_RETURN_NOT_OK(MakeDirs(parent));
-    if (::mkdir(dir.c_str(), 0755) != 0) {
+    if (::mkdir(dir.c_str(), 0700) != 0) {
       // EEXIST: another worker just made it and may not have fsynced the parent yet; this
       // object's durability must not depend on that, so fsync the parent here too.
       if (errno != EEXIST) return ErrnoStatus("file store: cannot create directory", dir, errno);

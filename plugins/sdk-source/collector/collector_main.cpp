@@ -8,6 +8,7 @@
 // stop gracefully (requests being handled are answered, stores closed), exit code 0. Exit code
 // 2 for a usage error, 1 when the collector cannot start.
 #include <signal.h>
+#include <sys/stat.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -42,6 +43,8 @@ bool WritePortFile(const std::string& path, uint16_t port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The store holds the customers' events: its directories and files are the owner's only.
+  ::umask(077);
   std::string config_path, port_file;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];

@@ -22,7 +22,7 @@ namespace weir::sdksource {
 Status IoError(std::string_view op, const std::filesystem::path& path, int err);
 
 /// open(2) with O_CLOEXEC, retried on EINTR; the error names `path`.
-Result<UniqueFd> OpenFile(const std::filesystem::path& path, int flags, int mode = 0644);
+Result<UniqueFd> OpenFile(const std::filesystem::path& path, int flags, int mode = 0600);
 /// As OpenFile (without O_CREAT), but a missing file (ENOENT) is not an error: nullopt. For
 /// files another process (retention, recovery) may delete at any time.
 Result<std::optional<UniqueFd>> OpenIfExists(const std::filesystem::path& path, int flags);

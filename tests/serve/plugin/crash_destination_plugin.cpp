@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -62,6 +63,9 @@ class CrashDestination final : public Destination {
 
   Status Write(const WriteRequest& request) override {
     if (segfault_) {
+      // Under ASan/UBSan the sanitizer's own SIGSEGV handler would report the fault and exit
+      // with code 1; the default action lets the kernel kill the child as a real crash does.
+      std::signal(SIGSEGV, SIG_DFL);
       // Both the pointer and the pointee volatile, so the store is not dropped as dead.
       volatile int* volatile nowhere = nullptr;
       *nowhere = 42;
