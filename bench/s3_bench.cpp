@@ -299,6 +299,7 @@ PhaseResult RunCurlBaseline(const Options& o, const std::string& root) {
                                    "-K",
                                    cfg_path};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const auto start = Clock::now();
@@ -356,6 +357,7 @@ PhaseResult RunClientUpload(const Options& o, const std::string& root) {
   };
   const auto start = Clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(o.parallelism));
   for (int t = 0; t < o.parallelism; ++t) threads.emplace_back(work);
   for (auto& t : threads) t.join();
   r.seconds = Seconds(Clock::now() - start);
@@ -382,23 +384,23 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--plugin")
+    if (k == "--plugin") {
       o.plugin = v;
-    else if (k == "--dir")
+    } else if (k == "--dir") {
       o.dir = v;
-    else if (k == "--endpoint")
+    } else if (k == "--endpoint") {
       o.endpoint = v;
-    else if (k == "--bucket")
+    } else if (k == "--bucket") {
       o.bucket = v;
-    else if (k == "--mb")
+    } else if (k == "--mb") {
       o.mb = std::atof(v.c_str());
-    else if (k == "--batch-records")
+    } else if (k == "--batch-records") {
       o.batch_records = std::strtoull(v.c_str(), nullptr, 10);
-    else if (k == "--level")
+    } else if (k == "--level") {
       o.level = std::atoi(v.c_str());
-    else if (k == "--parallelism")
+    } else if (k == "--parallelism") {
       o.parallelism = std::atoi(v.c_str());
-    else {
+    } else {
       std::fprintf(stderr, "s3_bench: unknown option %s\n", k.c_str());
       return 2;
     }

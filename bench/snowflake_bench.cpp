@@ -91,8 +91,9 @@ std::string Event(long i) {
 class Batch {
  public:
   Batch(long first, long n) {
-    for (long i = first; i < first + n; ++i)
+    for (long i = first; i < first + n; ++i) {
       builder_.Add(Event(i), 1700000000000LL + i * 37LL, static_cast<uint64_t>(i + 1));
+    }
     builder_.set_high_watermark("wm");
     builder_.Release(&batch_);
   }
@@ -115,7 +116,7 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 double CpuSeconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
   return s(u.ru_utime) + s(u.ru_stime);
 }
 
@@ -136,7 +137,7 @@ class Timed {
     const double s = seconds();
     std::printf(
         "RESULT mode=%s rows=%ld seconds=%.3f rows_per_s=%.0f client_cpu_s=%.2f peak_rss_mb=%ld\n",
-        mode.c_str(), rows, s, rows / s, CpuSeconds() - cpu_, PeakRssMib());
+        mode.c_str(), rows, s, static_cast<double>(rows) / s, CpuSeconds() - cpu_, PeakRssMib());
   }
 
  private:

@@ -176,8 +176,9 @@ int CmdMetrics(const Globals& g, const std::vector<std::string>& args) {
   }
   const std::string name = vm["pipeline"].as<std::string>();
   const int limit = vm["limit"].as<int>();
-  if (limit < 1)
+  if (limit < 1) {
     return Fail(kExitUsage, "--limit: expected a number >= 1, found " + std::to_string(limit));
+  }
   // The history outlives the file: a pipeline whose file was removed still has its runs.
   auto p = FindPipeline(g.pipelines_dir, name, ProcessEnv());
   std::string pipeline = p.ok() ? p->name : name;

@@ -152,7 +152,7 @@ using HttpHandler =
     std::function<HttpResponse(const std::string& method, const std::string& target)>;
 
 inline constexpr uint32_t kMaxRequestHeaderBytes = 16 * 1024;
-inline constexpr uint64_t kMaxRequestBodyBytes = 64 * 1024;
+inline constexpr uint64_t kMaxRequestBodyBytes = uint64_t{64} * 1024;
 
 class HttpServer {
  public:

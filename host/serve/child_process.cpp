@@ -19,8 +19,9 @@ std::string SignalName(int sig) {
 }
 
 std::string ChildExit::Describe() const {
-  if (signaled)
+  if (signaled) {
     return "killed by signal " + std::to_string(signal) + " (" + SignalName(signal) + ")";
+  }
   return "exited with code " + std::to_string(code);
 }
 

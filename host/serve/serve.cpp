@@ -156,8 +156,9 @@ HttpResponse Text(int status, std::string body) {
   return r;
 }
 
-HttpHandler MakeHandler(std::shared_ptr<SharedView> view, std::shared_ptr<StateStore> store,
-                        std::shared_ptr<spdlog::logger> logger) {
+HttpHandler MakeHandler(const std::shared_ptr<SharedView>& view,
+                        const std::shared_ptr<StateStore>& store,
+                        const std::shared_ptr<spdlog::logger>& logger) {
   auto store_mu = std::make_shared<std::mutex>();
   return [view, store, store_mu, logger](const std::string& method,
                                          const std::string& target) -> HttpResponse {
@@ -218,7 +219,7 @@ std::shared_ptr<spdlog::logger> MakeLogger(const ServeConfig& config, std::strin
   return logger;
 }
 
-SchedulerLogFn LogTo(std::shared_ptr<spdlog::logger> logger) {
+SchedulerLogFn LogTo(const std::shared_ptr<spdlog::logger>& logger) {
   return [logger](int level, const std::string& m) {
     switch (level) {
       case 0:
@@ -263,6 +264,7 @@ void LoadPipelines(const ServeConfig& config, spdlog::logger& logger, std::vecto
 
 std::vector<PipelineSpec> Specs(const std::vector<Pipeline>& pipelines) {
   std::vector<PipelineSpec> out;
+  out.reserve(pipelines.size());
   for (const auto& p : pipelines) out.push_back({p.name, p.project, p.stream, p.schedule});
   return out;
 }

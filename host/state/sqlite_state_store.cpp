@@ -284,7 +284,7 @@ class SqliteStateStore final : public StateStore {
         .count();
   }
 
-  Status Invalid(std::string_view operation, std::string message) const {
+  Status Invalid(std::string_view operation, const std::string& message) const {
     return Status::Error("state database " + path_.string() + ": " + std::string(operation) + ": " +
                          message);
   }
@@ -704,8 +704,9 @@ Status SqliteStateStore::CommitIntent(const Intent& intent, int64_t run_id) {
     stmt.BindUint64(3, intent.bytes);
     WEIR_RETURN_NOT_OK(stmt.Run());
     // A missing run is a caller bug; refusing keeps run totals equal to committed batches.
-    if (conn_.Changes() != 1)
+    if (conn_.Changes() != 1) {
       return Invalid(op, "run " + std::to_string(run_id) + " does not exist");
+    }
   }
   return tx.Commit();
 }

@@ -45,7 +45,7 @@ class S3Destination final : public Destination {
     WEIR_ASSIGN_OR_RETURN(Partitioner partitioner,
                           Partitioner::Make(c.granularity, c.partition_timezone));
     return std::unique_ptr<S3Destination>(
-        new S3Destination(std::move(c), std::move(partitioner), host));
+        new S3Destination(std::move(c), partitioner, host));
   }
 
   Status Check() override {
@@ -127,7 +127,7 @@ class S3Destination final : public Destination {
 
  private:
   S3Destination(ExportConfig config, Partitioner partitioner, Host host)
-      : config_(std::move(config)), partitioner_(std::move(partitioner)), host_(host) {}
+      : config_(std::move(config)), partitioner_(partitioner), host_(host) {}
 
   /// "<prefix>/" or "" — the store's keys start with it.
   std::string KeyPrefix() const {

@@ -41,9 +41,9 @@ namespace weir::snowflake {
 
 /// Bound-value bytes one array-bound INSERT execution stays under (the issue's "statements
 /// under 1 MB"; Snowflake's driver switches to an internal stage above its own threshold).
-constexpr size_t kMaxStatementBytes = 1000 * 1000;
+constexpr size_t kMaxStatementBytes = size_t{1000} * 1000;
 /// Client memory for one execution's fixed-width column buffers (rows × widest values).
-constexpr size_t kMaxBindBufferBytes = 16 * 1024 * 1024;
+constexpr size_t kMaxBindBufferBytes = size_t{16} * 1024 * 1024;
 
 /// What one batch is, for the ledger.
 struct BatchInfo {

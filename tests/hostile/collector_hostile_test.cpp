@@ -151,7 +151,7 @@ TEST_F(HostileCollector, MalformedAndTruncatedJsonAre400AndLoseNothing) {
        "body is not valid JSON"},
       {"truncated NDJSON last line", "/v1/events", auth,
        Event("t-3") + "\n" + Event("t-4").substr(0, 30), "\"index\":1"},
-      {"garbage bytes", "/v1/events", auth, std::string("\x01\x02garbage\xfe", 11),
+      {"garbage bytes", "/v1/events", auth, std::string("\x01\x02garbage\xfe"),
        "body is not valid JSON"},
       {"trailing garbage", "/v1/events", auth, Event("t-5") + "}}}", "invalid JSON"},
       {"a bare number", "/v1/events", auth, "42", "expected a JSON array or object"},
@@ -294,7 +294,7 @@ TEST_F(HostileCollector, HundredMegabyteBodiesAreRefusedEarlyWithoutBeingBuffere
   const std::string chunk_data = filler(0);
   char size_line[32];
   std::snprintf(size_line, sizeof size_line, "%zx\r\n", chunk_data.size());
-  const std::string chunk = size_line + chunk_data + "\r\n";
+  std::string chunk = size_line + chunk_data + "\r\n";
   StreamResult chunked =
       StreamBody(port(), head + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
                  kHundredMb, [&](uint64_t) { return chunk; });

@@ -26,13 +26,12 @@ Answer Get(uint16_t port, const std::string& path) {
 
 TEST(HostileServe, GarbagePluginsBrokenPipelinesAndHostileRequestsDoNotStopTheDaemon) {
   TempDir dir("weir-hostile-serve");
-  const fs::path root = dir.path();
+  const fs::path& root = dir.path();
   // Plugins: garbage first in the search path, the real plugins after it.
   const fs::path g = root / "garbage";
   fs::create_directories(g);
   WriteText(g / "random.so", std::string("\x7f"
-                                         "ELF\x02\x01\x01garbage-after-the-magic",
-                                         31));
+                                         "ELF\x02\x01\x01garbage-after-the-magic"));
   WriteText(g / "text.so", "#!/bin/sh\necho not a plugin\n");
   fs::copy_file(WEIR_MISSING_SYMBOL_SO, g / "no-entry.so");
   fs::create_symlink("loop-b.so", g / "loop-a.so");

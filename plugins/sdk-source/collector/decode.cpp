@@ -18,11 +18,11 @@ constexpr int8_t kPad = -3;
 constexpr std::array<int8_t, 256> MakeBase64Table() {
   std::array<int8_t, 256> t{};
   for (auto& v : t) v = kInvalid;
-  for (int i = 0; i < 26; ++i) {
-    t[size_t('A' + i)] = int8_t(i);
-    t[size_t('a' + i)] = int8_t(26 + i);
+  for (size_t i = 0; i < 26; ++i) {
+    t[size_t{'A'} + i] = int8_t(i);
+    t[size_t{'a'} + i] = int8_t(26 + i);
   }
-  for (int i = 0; i < 10; ++i) t[size_t('0' + i)] = int8_t(52 + i);
+  for (size_t i = 0; i < 10; ++i) t[size_t{'0'} + i] = int8_t(52 + i);
   t[size_t('+')] = 62;
   t[size_t(' ')] = 62;  // an unescaped '+' that a form decoder turned into a space
   t[size_t('-')] = 62;

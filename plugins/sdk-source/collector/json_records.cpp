@@ -29,7 +29,7 @@ std::string TooMany(size_t n, const Limits& limits) {
 /// error path; a scan without recursion, so nesting depth costs nothing here.
 std::string LocateArrayError(simdjson::dom::parser& parser, std::string_view body,
                              simdjson::error_code whole) {
-  const std::string reason = simdjson::error_message(whole);
+  std::string reason = simdjson::error_message(whole);
   auto bytes = [](size_t from, size_t to) {
     return "(bytes " + std::to_string(from) + "-" + std::to_string(to) + ")";
   };

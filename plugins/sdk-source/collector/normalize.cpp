@@ -93,7 +93,7 @@ std::optional<std::string> ParseIso8601(std::string_view s, int64_t& out_ms) {
         size_t start = pos;
         int scale = 100;
         while (pos < s.size() && IsDigit(s[pos])) {
-          millis += (s[pos] - '0') * scale;
+          millis += int64_t{s[pos] - '0'} * scale;
           scale /= 10;
           ++pos;
         }
@@ -113,7 +113,7 @@ std::optional<std::string> ParseIso8601(std::string_view s, int64_t& out_ms) {
       if (pos < s.size() && s[pos] == ':') ++pos;
       if (pos < s.size() && !Digits(s, pos, 2, om)) return bad;
       if (oh > 23 || om > 59) return bad;
-      offset_minutes = (c == '+' ? 1 : -1) * (oh * 60 + om);
+      offset_minutes = int64_t{c == '+' ? 1 : -1} * (oh * 60 + om);
     }
     if (pos != s.size()) return bad;
   }
@@ -193,11 +193,11 @@ std::optional<std::string> TimeFromString(std::string_view text, int64_t& out_ms
   // A plain decimal number in a string: "1700000000" or "1700000000.123".
   size_t digits = 0, dots = 0;
   for (char c : text) {
-    if (IsDigit(c))
+    if (IsDigit(c)) {
       ++digits;
-    else if (c == '.')
+    } else if (c == '.') {
       ++dots;
-    else {
+    } else {
       digits = 0;
       break;
     }

@@ -143,8 +143,9 @@ class [[nodiscard]] Status {
       s.vendor_code_ = error->vendor_code;
       weir_error_release(error);
     }
-    if (s.message_.empty()) s.message_ = "plugin returned status " + std::to_string(code) +
-                                         " without a message";
+    if (s.message_.empty()) {
+      s.message_ = "plugin returned status " + std::to_string(code) + " without a message";
+    }
     return s;
   }
 
@@ -200,10 +201,14 @@ class [[nodiscard]] Result {
     if (!weir_status_.ok()) return weir_status_; \
   } while (0)
 
+// `tmp` names a variable and `lhs` may be a declaration ("auto x"): neither can be
+// parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define WEIR_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) return tmp.status();               \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 /// `WEIR_ASSIGN_OR_RETURN(auto x, MakeX());` — declares/assigns or returns the failure.
 #define WEIR_ASSIGN_OR_RETURN(lhs, expr) \

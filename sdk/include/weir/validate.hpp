@@ -31,7 +31,7 @@ inline bool IsValidPluginName(std::string_view name) {
 /// Returns OK or the first problem found, prefixed "descriptor: ".
 inline Status ValidateDescriptor(const weir_plugin& d, uint32_t minor_min = 0,
                                  uint32_t minor_max = WEIR_ABI_MINOR) {
-  auto bad = [](std::string what) { return Status::Error("descriptor: " + what); };
+  auto bad = [](const std::string& what) { return Status::Error("descriptor: " + what); };
   if (d.struct_size < WEIR_PLUGIN_SIZE_1_0) {
     return bad("struct_size " + std::to_string(d.struct_size) + " is smaller than the v1.0 size " +
                std::to_string(WEIR_PLUGIN_SIZE_1_0));

@@ -21,6 +21,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -71,9 +72,9 @@ Reply Send(uint16_t port, http::verb method, const std::string& target, const st
     http::write(socket, req);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(64 << 20);
+    parser.body_limit(std::uint64_t{64} << 20);
     http::read(socket, buffer, parser);
-    reply.status = parser.get().result_int();
+    reply.status = static_cast<int>(parser.get().result_int());
     reply.body = parser.get().body();
     reply.content_type = std::string(parser.get()[http::field::content_type]);
     beast::error_code ec;
@@ -122,6 +123,7 @@ class SdkSourceCollectorHttp : public ::testing::Test {
     posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     ASSERT_EQ(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ), 0);
@@ -155,7 +157,7 @@ class SdkSourceCollectorHttp : public ::testing::Test {
   }
 
   Reply Post(const std::string& target, const std::string& body,
-             std::vector<std::pair<std::string, std::string>> headers = {}) {
+             const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     return Send(port_, http::verb::post, target, body, headers);
   }
 
@@ -606,6 +608,7 @@ TEST_F(SdkSourceCollectorHttp, KillNineLosesNothingAcknowledged) {
   std::vector<std::string> acked;  // insert_ids of every request answered 2xx
   std::vector<std::thread> clients;
   const uint16_t port = port_;
+  clients.reserve(4);
   for (int t = 0; t < 4; ++t) {
     clients.emplace_back([&, t] {
       std::string target, body;
@@ -652,10 +655,11 @@ TEST_F(SdkSourceCollectorHttp, KillNineLosesNothingAcknowledged) {
   size_t missing = 0, duplicated = 0;
   for (const auto& id : acked) {
     auto it = count.find(id);
-    if (it == count.end())
+    if (it == count.end()) {
       ++missing;
-    else if (it->second != 1)
+    } else if (it->second != 1) {
       ++duplicated;
+    }
   }
   EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged records";
   EXPECT_EQ(duplicated, 0u);

@@ -742,7 +742,7 @@ HttpResponse Healthz(const HealthFn& health, const std::string& method = "GET") 
   view.now_ms = kNow;
   return HandleRequest(
       view, config,
-      [](const std::string&, std::vector<Record>) -> Status {
+      [](const std::string&, const std::vector<Record>&) -> Status {
         ADD_FAILURE() << "/healthz must not append";
         return Status::OK();
       },
@@ -777,7 +777,7 @@ TEST(SdkSourceCollectorRequest, HealthzIs503NamingEveryBrokenStoreAndNoPath) {
   view.method = "GET";
   view.target = "/healthz/";
   HttpResponse slash = HandleRequest(
-      view, config, [](const std::string&, std::vector<Record>) { return Status::OK(); },
+      view, config, [](const std::string&, const std::vector<Record>&) { return Status::OK(); },
       [] { return std::vector<std::string>{"other"}; });
   EXPECT_EQ(slash.status, 503);
   EXPECT_NE(slash.body.find(R"("broken_projects":["other"])"), std::string::npos) << slash.body;
