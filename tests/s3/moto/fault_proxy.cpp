@@ -114,7 +114,7 @@ FaultProxy::~FaultProxy() {
     std::lock_guard<std::mutex> lock(mu_);
     for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);  // wakes threads blocked in recv
   }
-  for (auto& t : threads_) t.join();
+  for (auto& w : workers_) w.thread.join();
   close(listen_fd_);
 }
 
@@ -133,8 +133,24 @@ void FaultProxy::AcceptLoop() {
     if (fd < 0) continue;
     connections_.fetch_add(1);
     std::lock_guard<std::mutex> lock(mu_);
+    JoinFinished();
     open_fds_.push_back(fd);
-    threads_.emplace_back([this, fd] { Serve(fd); });
+    Worker& w = workers_.emplace_back();
+    w.thread = std::thread([this, fd, &w] {
+      Serve(fd);
+      w.finished.store(true);
+    });
+  }
+}
+
+void FaultProxy::JoinFinished() {
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (it->finished.load()) {
+      it->thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 

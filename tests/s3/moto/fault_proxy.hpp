@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <functional>
+#include <list>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -56,8 +57,17 @@ class FaultProxy {
   std::vector<ProxiedRequest> log() const;
 
  private:
+  /// One connection's thread; `finished` is set as it returns, so the accept loop can join
+  /// it. Joining as they finish keeps a long run (weir-torture --duration 30m: tens of
+  /// thousands of connections) from running out of thread stacks.
+  struct Worker {
+    std::thread thread;
+    std::atomic<bool> finished{false};
+  };
+
   void AcceptLoop();
   void Serve(int fd);
+  void JoinFinished();  ///< caller holds mu_
 
   int upstream_port_;
   Plan plan_;
@@ -70,7 +80,7 @@ class FaultProxy {
   std::atomic<int> connections_{0};
   mutable std::mutex mu_;
   std::vector<int> open_fds_;
-  std::vector<std::thread> threads_;
+  std::list<Worker> workers_;
   std::vector<ProxiedRequest> log_;
   std::thread acceptor_;
 };
