@@ -239,8 +239,9 @@ void FaultProxy::Serve(int fd) {
         if (name == "content-length" && !head_request) continue;
         out_head += line + "\r\n";
       }
-      if (!head_request)
+      if (!head_request) {
         out_head += "Content-Length: " + std::to_string(answer_body.size()) + "\r\n";
+      }
       out_head += std::string("Connection: ") + (keep_alive_ ? "keep-alive" : "close") + "\r\n\r\n";
       if (!SendAll(fd, out_head + answer_body) || !keep_alive_) goto done;
     }
