@@ -54,11 +54,7 @@ Status ExpandEnv(const Ctx& ctx, const std::string& path, std::string_view in, c
         return ctx.Err(path, "unterminated ${...} reference");
       }
       std::string name(in.substr(i + 2, end - i - 2));
-      bool valid = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-               c == '_';
-      });
-      if (!valid) return ctx.Err(path, "invalid environment variable name '${" + name + "}'");
+      if (!IsValidEnvName(name)) return ctx.Err(path, "invalid environment variable name '${" + name + "}'");
       auto v = env(name);
       if (!v) return ctx.Err(path, "environment variable " + name + " is not set");
       out += *v;
@@ -321,6 +317,12 @@ std::string Schedule::ToString() const {
       return "daily at " + daily_at + " " + timezone;
   }
   return "manual";
+}
+
+bool IsValidEnvName(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
 
 bool IsValidPipelineName(std::string_view name) {

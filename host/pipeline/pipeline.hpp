@@ -98,6 +98,9 @@ Result<std::string> ResolveConfigJson(std::string_view json, const std::string& 
 /// True for a valid pipeline name: [a-z0-9][a-z0-9_-]*, at most 64 characters.
 bool IsValidPipelineName(std::string_view name);
 
+/// True for what may stand between ${ and } in a config string: [A-Za-z0-9_]+.
+bool IsValidEnvName(std::string_view name);
+
 using weir::JsonQuote;  // weir/json.hpp
 
 }  // namespace weir::host

@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 
+#include "pipeline/pipeline.hpp"
 #include "weir/json.hpp"
 
 namespace weir::host {
@@ -22,12 +23,10 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-/// "${NAME}" and nothing else.
+/// "${NAME}" and nothing else (the reference LoadPipelineFile resolves).
 bool IsOneEnvReference(std::string_view v) {
-  if (v.size() < 4 || v.substr(0, 2) != "${" || v.back() != '}') return false;
-  return std::all_of(v.begin() + 2, v.end() - 1, [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-  });
+  return v.size() >= 4 && v.substr(0, 2) == "${" && v.back() == '}' &&
+         IsValidEnvName(v.substr(2, v.size() - 3));
 }
 
 /// Replaces the value after each `name=` (case-insensitive, at the start or after ';') up to

@@ -5,10 +5,12 @@
 // value), but an operator may still have pasted a literal password or key into the file. Before
 // a config is printed, RedactConfig blanks every value that looks like a secret:
 //
-//   - the value of a key whose name says it holds one: password, passwd, pwd, secret, token,
-//     passphrase, private_key, api_key/apikey, credentials, auth, signature (case-insensitive,
-//     as a part of the name: "secret_access_key", "session_token", "PRIVATE_KEY_PEM");
-//     a key naming an identifier, not a secret, is kept ("access_key_id", "token_url");
+//   - the value of a key whose name says it holds one (IsSecretKeyName, case-insensitive):
+//     containing password, passwd, secret, token, passphrase, private_key/privatekey,
+//     api_key/apikey, credential or signature ("secret_access_key", "session_token",
+//     "PRIVATE_KEY_PEM"), or being pwd, auth, authorization, sas, *_pwd, *_sas; a name ending
+//     in _id, _ids, keyid, clientid, _url, _uri, _file, _path, _env, _name or _type names
+//     something instead and is kept ("access_key_id", "token_url", "password_env");
 //   - "PWD=..." / "PASSWORD=..." parts of ODBC-style connection strings, in any string;
 //   - the password of a URL's userinfo ("https://user:pw@host" -> "https://user:***@host").
 //

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -304,25 +303,15 @@ Status SqliteStateStore::Open() {
   const std::string op = "opening";
   std::error_code ec;
   if (path_.has_parent_path()) {
-    // A state directory we create is the owner's only (0700): it holds run logs and errors.
-    const bool created = std::filesystem::create_directories(path_.parent_path(), ec);
+    // The modes of the directory and of the database (SQLite creates it 0644 less the umask,
+    // and its -wal and -shm files with the database's mode) come from the process umask: weir
+    // sets 077 in main() (docs/operating.md#security). Do not pre-create the file here to set a
+    // mode: closing any descriptor of the database drops every POSIX lock this process holds on
+    // it, including those of another open connection.
+    std::filesystem::create_directories(path_.parent_path(), ec);
     if (ec) {
       return Invalid(
           op, "cannot create directory " + path_.parent_path().string() + ": " + ec.message());
-    }
-    if (created) {
-      std::filesystem::permissions(path_.parent_path(), std::filesystem::perms::owner_all,
-                                   std::filesystem::perm_options::replace, ec);
-    }
-  }
-  // Create the database file as 0600 before SQLite does (it would use 0644 less the umask);
-  // SQLite gives its -wal and -shm files the database file's mode. O_EXCL: an existing file
-  // is never opened here, because closing any descriptor of a file drops every POSIX lock
-  // this process holds on it, and another connection of this process may be holding them.
-  if (path_.string() != ":memory:") {
-    UniqueFd created(::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!created.valid() && errno != EEXIST) {
-      return Invalid(op, "cannot create " + path_.string() + ": " + std::strerror(errno));
     }
   }
   sqlite3* raw = nullptr;

@@ -8,17 +8,14 @@
 #include <string>
 
 #include "../hostile/hostile_util.hpp"
+#include "file_modes.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 namespace hostile = weir::test::hostile;
-
-mode_t Mode(const fs::path& p) {
-  struct stat st{};
-  if (::stat(p.c_str(), &st) != 0) return 07777;
-  return st.st_mode & 07777;
-}
+using weir::test::security::ExpectOwnerOnlyBelow;
+using weir::test::security::Mode;
 
 TEST(CollectorModes, StoreDirectoriesAndFilesAreTheOwnersOnlyUnderAPermissiveUmask) {
   weir::test::TempDir dir("weir-sec-collector");
@@ -41,14 +38,8 @@ TEST(CollectorModes, StoreDirectoriesAndFilesAreTheOwnersOnlyUnderAPermissiveUma
   const fs::path store = dir.path() / "collected";
   ASSERT_TRUE(fs::is_directory(store));
   EXPECT_EQ(Mode(store), 0700u) << store;
-  int files = 0;
-  for (const auto& e : fs::recursive_directory_iterator(store)) {
-    const mode_t want = e.is_directory() ? 0700 : 0600;
-    EXPECT_EQ(Mode(e.path()), want) << e.path() << std::oct << " has mode " << Mode(e.path());
-    files += e.is_regular_file() ? 1 : 0;
-  }
-  // Both streams' segments and the commit records exist, so the loop checked real files.
-  EXPECT_GE(files, 2);
+  // Both streams' segments and the commit records exist, so real files were checked.
+  EXPECT_GE(ExpectOwnerOnlyBelow(store), 2);
 }
 
 }  // namespace

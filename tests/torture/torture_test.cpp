@@ -36,6 +36,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../serve/serve_test_util.hpp"
 #include "fault_proxy.hpp"
 #include "moto.hpp"
 #include "object_store.hpp"
@@ -340,31 +341,6 @@ Check Compare(const std::string& where, const std::vector<std::string>& acked,
   return c;
 }
 
-/// The latest run of every pipeline, from `weir runs --json`: pipeline → (started, status).
-std::map<std::string, std::vector<std::pair<int64_t, std::string>>> Runs(const fs::path& dir) {
-  weir::test::Process p = weir::test::StartProcess(
-      weir::test::WeirCommand(WEIR_BINARY, dir, WEIR_PLUGINS_DIR,
-                              {"runs", "--json", "--limit", "1000000"}),
-      dir / "logs");
-  weir::test::ProcessResult r = weir::test::WaitProcess(p);
-  std::map<std::string, std::vector<std::pair<int64_t, std::string>>> out;
-  simdjson::dom::parser parser;
-  std::istringstream in(r.out);
-  std::string line;
-  while (std::getline(in, line)) {
-    simdjson::dom::element doc;
-    if (parser.parse(line).get(doc) != simdjson::SUCCESS) continue;
-    std::string_view pipeline, status;
-    int64_t started = 0;
-    if (doc["pipeline"].get(pipeline) || doc["status"].get(status) ||
-        doc["started_at_ms"].get(started)) {
-      continue;
-    }
-    out[std::string(pipeline)].emplace_back(started, std::string(status));
-  }
-  return out;
-}
-
 int64_t WallMs() {
   return std::chrono::duration_cast<milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -537,10 +513,8 @@ TEST(Torture, AcknowledgedRecordsReachS3AndTheWarehouseExactlyOnceWhateverIsKill
   std::set<std::string> caught_up;
   while (caught_up.size() < std::size(kPipelines) && steady_clock::now() < catch_up_deadline) {
     std::this_thread::sleep_for(milliseconds(1000));
-    for (const auto& [pipeline, runs] : Runs(dir)) {
-      for (const auto& [started, status] : runs) {
-        if (started > acked_all_by && status == "no_data") caught_up.insert(pipeline);
-      }
+    for (const auto& run : weir::test::serve::ListRuns(dir)) {
+      if (run.started > acked_all_by && run.status == "no_data") caught_up.insert(run.pipeline);
     }
   }
   const auto t_caught_up = steady_clock::now();
