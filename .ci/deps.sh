@@ -6,7 +6,7 @@ WEIR_APT_PACKAGES=(
   libboost-dev libboost-program-options-dev libboost-filesystem-dev
   libsimdjson-dev libspdlog-dev libfmt-dev libsqlite3-dev libgtest-dev
   libboost-system-dev zlib1g-dev libzstd-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-tidy  # libFuzzer (tests/fuzz), .ci/tidy
   binutils file curl openssl  # openssl: s_server for the S3 client's TLS tests
   libcurl4-openssl-dev libssl-dev
   libdeflate-dev libhowardhinnant-date-dev tzdata
